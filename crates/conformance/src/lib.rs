@@ -1,0 +1,1 @@
+//! The conformance suite's support code (placeholder while the suite is written).

@@ -1,0 +1,85 @@
+//! From a case to a measurement: build the bench for a runtime, then sample it inside the
+//! runtime.
+
+use tapbench_measure::{sample, BatchRunner, Measurement, SamplingPlan};
+
+use crate::runtime::{Host, Runtime};
+use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::workloads;
+
+/// A workload prepared for measurement on one runtime.
+pub type BoxBench = Box<dyn BatchRunner<Error = Violation>>;
+
+/// Builds the runtime-generic bench for `case` on `rt`.
+///
+/// Variants marked `native` in the catalogue are not built here: runtime crates build them
+/// and fall back to this function for the rest.
+///
+/// # Errors
+///
+/// Unknown workload or variant, invalid parameters, or [`BuildError::Unsupported`] for a
+/// native variant.
+pub fn build_bench<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
+    let (spec, variant) = check_case(case)?;
+    if variant.native {
+        return Err(BuildError::Unsupported(format!(
+            "{} has no native implementation of {}/{}",
+            rt.id(),
+            spec.id,
+            variant.id
+        )));
+    }
+    workloads::build_generic(rt, case)
+}
+
+/// Looks up the workload and variant of `case` and checks its parameters.
+///
+/// # Errors
+///
+/// Unknown workload or variant, or an unknown or invalid parameter.
+pub fn check_case(
+    case: &Case,
+) -> Result<(&'static WorkloadSpec, &'static VariantSpec), BuildError> {
+    let spec = workloads::find_workload(&case.workload)
+        .ok_or_else(|| BuildError::UnknownWorkload(case.workload.clone()))?;
+    let variant = spec.variant(&case.variant).ok_or_else(|| BuildError::UnknownVariant {
+        workload: spec.id.to_string(),
+        variant: case.variant.clone(),
+        known: spec.variants.iter().map(|v| v.id).collect::<Vec<_>>().join(", "),
+    })?;
+    spec.check_params(&case.params)?;
+    Ok((spec, variant))
+}
+
+/// Why a cell produced no measurement.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CellError {
+    /// The case could not be built on this runtime (bad input or unsupported).
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The workload's answer was wrong.
+    #[error("invariant violated: {0}")]
+    Violation(#[from] Violation),
+    /// The runtime itself could not be started.
+    #[error("runtime could not start: {0}")]
+    Runtime(String),
+}
+
+/// Measures `bench` on `host`: the sampling loop is spawned as a task, so it runs on a
+/// runtime worker, and the calling thread only waits for its result.
+///
+/// # Errors
+///
+/// The first invariant violation seen by any checked batch.
+pub fn measure_on<H: Host>(
+    host: &H,
+    bench: BoxBench,
+    plan: SamplingPlan,
+) -> Result<Measurement, Violation> {
+    let rt = host.runtime();
+    let task = rt.spawn(async move {
+        let mut bench = bench;
+        sample(&plan, &mut bench).await
+    });
+    host.block_on(task)
+}

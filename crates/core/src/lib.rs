@@ -1,0 +1,25 @@
+//! tapbench workloads: the .NET Task-based Asynchronous Pattern re-created as Rust async
+//! code, written once against the [`Runtime`] trait and checked against its invariants.
+//!
+//! This crate depends on no async runtime. Runtime families implement [`Runtime`] and
+//! [`Host`] in crates of their own and add the variants that only they can express.
+//!
+//! ```
+//! use tapbench_core::{catalogue, find_workload};
+//!
+//! let when_all = find_workload("when_all").unwrap();
+//! assert!(when_all.variant("join_all").is_some());
+//! assert!(catalogue().iter().any(|w| w.id == "value_task"));
+//! ```
+
+pub mod cell;
+pub mod params;
+pub mod runtime;
+pub mod spec;
+pub mod workloads;
+
+pub use cell::{build_bench, check_case, measure_on, BoxBench, CellError};
+pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
+pub use runtime::{Host, Runtime, RuntimeInfo};
+pub use spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+pub use workloads::{catalogue, find_workload};

@@ -1,0 +1,499 @@
+//! `producer_consumer` (AsyncProducerConsumerCollection, BufferBlock, Channel): `producers`
+//! tasks each send `items` items through one queue to `consumers` tasks.
+//!
+//! One operation is one item sent and received. An iteration is one round: make the queue,
+//! spawn the consumers and producers, let the producers finish and drop their senders, and
+//! collect what every consumer saw. Consumers mark each item in a per-producer bitmap, so a
+//! lost or duplicated item fails the check; with one consumer each producer's items must
+//! arrive in order. Every [`LATENCY_STRIDE`]th item carries its send time, and consumers
+//! record the send-to-receive latency in their own HDR recorder.
+//!
+//! The queue is a [`QueueKind`]: `tcs_queue` is the seed's hand-built collection
+//! ([`tcs_queue::TcsQueue`]), `native_channel` is each runtime's own channel, supplied by its
+//! runtime crate.
+
+pub mod tcs_queue;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
+
+use crate::cell::BoxBench;
+use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
+use crate::runtime::Runtime;
+use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+
+/// Every this-many items of a producer carries a send timestamp (item 0, `STRIDE`, ...).
+pub const LATENCY_STRIDE: u32 = 8;
+
+/// `producers`.
+pub const PARAM_PRODUCERS: ParamSpec = ParamSpec {
+    name: "producers",
+    doc: "producer tasks",
+    kind: ParamKind::Int { min: 1, max: 10_000 },
+};
+/// `consumers`.
+pub const PARAM_CONSUMERS: ParamSpec = ParamSpec {
+    name: "consumers",
+    doc: "consumer tasks",
+    kind: ParamKind::Int { min: 1, max: 10_000 },
+};
+/// `items`.
+pub const PARAM_ITEMS: ParamSpec = ParamSpec {
+    name: "items",
+    doc: "items sent by each producer per round",
+    kind: ParamKind::Int { min: 1, max: 100_000_000 },
+};
+/// `bounded`.
+pub const PARAM_BOUNDED: ParamSpec = ParamSpec {
+    name: "bounded",
+    doc: "whether the queue has a capacity (senders wait when it is full)",
+    kind: ParamKind::Bool,
+};
+/// `capacity`.
+pub const PARAM_CAPACITY: ParamSpec = ParamSpec {
+    name: "capacity",
+    doc: "capacity of a bounded queue",
+    kind: ParamKind::Int { min: 1, max: 10_000_000 },
+};
+
+/// The catalogue entry.
+pub const SPEC: WorkloadSpec = WorkloadSpec {
+    id: "producer_consumer",
+    tap: "AsyncProducerConsumerCollection, BufferBlock, Channel",
+    op_unit: "one item sent and received",
+    variants: &[
+        VariantSpec {
+            id: "native_channel",
+            doc: "the runtime's own channel (tokio mpsc, async-channel for smol)",
+            native: true,
+        },
+        VariantSpec {
+            id: "tcs_queue",
+            doc: "the seed's collection: a locked queue plus a queue of waiting one-shot completions",
+            native: false,
+        },
+    ],
+    params: &[PARAM_PRODUCERS, PARAM_CONSUMERS, PARAM_ITEMS, PARAM_BOUNDED, PARAM_CAPACITY],
+    cases: || {
+        let mut cases = Vec::new();
+        for variant in ["native_channel", "tcs_queue"] {
+            for (producers, consumers) in [(1, 1), (4, 1), (4, 4)] {
+                for bounded in [false, true] {
+                    let mut p = Params::from_pairs([
+                        ("producers", ParamValue::Int(producers)),
+                        ("consumers", ParamValue::Int(consumers)),
+                        ("items", ParamValue::Int(1000)),
+                        ("bounded", ParamValue::Bool(bounded)),
+                    ]);
+                    if bounded {
+                        p.0.insert("capacity".into(), ParamValue::Int(64));
+                    }
+                    cases.push(Case::new("producer_consumer", variant, p));
+                }
+            }
+        }
+        cases
+    },
+};
+
+/// The queue was closed (every receiver is gone) while sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed;
+
+/// The sending side of a queue: cloned once per producer.
+pub trait QueueSender<T>: Clone + Send + Sync + 'static {
+    /// Sends `item`, waiting for room in a bounded queue.
+    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_;
+}
+
+/// The receiving side of a queue: one per consumer.
+pub trait QueueReceiver<T>: Send + 'static {
+    /// The next item, or `None` once every sender is gone and the queue is empty.
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_;
+}
+
+/// A kind of async queue.
+pub trait QueueKind: Send + Sync + 'static {
+    /// Sending side.
+    type Sender<T: Send + 'static>: QueueSender<T>;
+    /// Receiving side.
+    type Receiver<T: Send + 'static>: QueueReceiver<T>;
+
+    /// What the queue is, for reports.
+    fn name(&self) -> &'static str;
+
+    /// A new queue (bounded when `capacity` is set) with one receiver per consumer.
+    fn channel<T: Send + 'static>(
+        &self,
+        capacity: Option<usize>,
+        consumers: usize,
+    ) -> (Self::Sender<T>, Vec<Self::Receiver<T>>);
+}
+
+/// What travels through the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    /// Which producer sent it.
+    pub producer: u32,
+    /// Its position in that producer's sequence.
+    pub seq: u32,
+    /// Send time in nanoseconds since the batch's base instant, plus one; 0 when unstamped.
+    pub stamp_ns: u64,
+}
+
+/// The shape of one round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Producer tasks.
+    pub producers: u32,
+    /// Consumer tasks.
+    pub consumers: u32,
+    /// Items per producer per round.
+    pub items: u32,
+    /// Capacity of a bounded queue, `None` when unbounded.
+    pub capacity: Option<usize>,
+}
+
+impl Config {
+    /// The round described by a case's parameters.
+    ///
+    /// # Errors
+    ///
+    /// A missing or invalid parameter (a bounded queue needs `capacity`).
+    pub fn from_params(params: &Params) -> Result<Self, BuildError> {
+        let to_u32 = |name: &str| -> Result<u32, BuildError> {
+            let v = params.int(name)?;
+            u32::try_from(v).map_err(|_| {
+                BuildError::Param(crate::params::ParamError::Invalid {
+                    name: name.into(),
+                    value: v.to_string(),
+                    expected: "a value below 2^32".into(),
+                })
+            })
+        };
+        let capacity = if params.flag("bounded")? {
+            Some(params.int("capacity")? as usize)
+        } else {
+            None
+        };
+        Ok(Config {
+            producers: to_u32("producers")?,
+            consumers: to_u32("consumers")?,
+            items: to_u32("items")?,
+            capacity,
+        })
+    }
+
+    /// Items per round.
+    pub fn items_per_round(&self) -> u64 {
+        self.producers as u64 * self.items as u64
+    }
+}
+
+/// What one consumer saw in a round. Reused across rounds so rounds allocate nothing here.
+#[derive(Debug, Clone)]
+pub struct ConsumerState {
+    seen: Vec<u64>,
+    next_seq: Vec<u32>,
+    received: u64,
+    duplicate: Option<(u32, u32)>,
+    out_of_order: Option<(u32, u32, u32)>,
+    ordered: bool,
+    items: u32,
+    latency: LatencyRecorder,
+}
+
+impl ConsumerState {
+    /// A state for rounds of `config`; `ordered` checks per-producer order.
+    pub fn new(config: &Config, ordered: bool) -> Self {
+        ConsumerState {
+            seen: vec![0; words(config)],
+            next_seq: vec![0; config.producers as usize],
+            received: 0,
+            duplicate: None,
+            out_of_order: None,
+            ordered,
+            items: config.items,
+            latency: LatencyRecorder::new(),
+        }
+    }
+
+    fn reset_round(&mut self) {
+        self.seen.fill(0);
+        self.next_seq.fill(0);
+        self.received = 0;
+    }
+
+    #[inline]
+    fn observe(&mut self, item: Item, now_ns: impl FnOnce() -> u64) {
+        if item.stamp_ns != 0 {
+            self.latency.record_ns((now_ns() + 1).saturating_sub(item.stamp_ns));
+        }
+        let bit = item.producer as usize * self.items as usize + item.seq as usize;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        match self.seen.get_mut(word) {
+            Some(w) if *w & mask == 0 => *w |= mask,
+            _ => {
+                self.duplicate.get_or_insert((item.producer, item.seq));
+            }
+        }
+        if self.ordered {
+            let expected = &mut self.next_seq[item.producer as usize];
+            if item.seq != *expected {
+                self.out_of_order.get_or_insert((item.producer, *expected, item.seq));
+            }
+            *expected = item.seq.wrapping_add(1);
+        }
+        self.received += 1;
+    }
+}
+
+fn words(config: &Config) -> usize {
+    (config.items_per_round() as usize).div_ceil(64)
+}
+
+async fn produce<S: QueueSender<Item>>(
+    tx: S,
+    producer: u32,
+    items: u32,
+    base: Instant,
+) -> Result<(), Closed> {
+    for seq in 0..items {
+        let stamp_ns =
+            if seq % LATENCY_STRIDE == 0 { base.elapsed().as_nanos() as u64 + 1 } else { 0 };
+        tx.send(Item { producer, seq, stamp_ns }).await?;
+    }
+    Ok(())
+}
+
+async fn consume<Q: QueueReceiver<Item>>(
+    mut rx: Q,
+    mut state: ConsumerState,
+    base: Instant,
+) -> ConsumerState {
+    while let Some(item) = rx.recv().await {
+        state.observe(item, || base.elapsed().as_nanos() as u64);
+    }
+    state
+}
+
+/// Runs one round and returns the consumers' states (in the order given).
+///
+/// # Errors
+///
+/// A violation when a producer found the queue closed.
+pub async fn round<R: Runtime, K: QueueKind>(
+    rt: &R,
+    kind: &K,
+    config: &Config,
+    states: Vec<ConsumerState>,
+    base: Instant,
+) -> Result<Vec<ConsumerState>, Violation> {
+    let (tx, receivers) = kind.channel::<Item>(config.capacity, config.consumers as usize);
+    let consumers: Vec<_> = receivers
+        .into_iter()
+        .zip(states)
+        .map(|(rx, mut state)| {
+            state.reset_round();
+            rt.spawn(consume(rx, state, base))
+        })
+        .collect();
+    let producers: Vec<_> = (0..config.producers)
+        .map(|p| rt.spawn(produce(tx.clone(), p, config.items, base)))
+        .collect();
+    drop(tx);
+    let mut closed = false;
+    for producer in producers {
+        closed |= producer.await.is_err();
+    }
+    let mut states = Vec::with_capacity(consumers.len());
+    for consumer in consumers {
+        states.push(consumer.await);
+    }
+    if closed {
+        return Err(Violation::new(
+            "producers can send until they finish",
+            "an open queue",
+            "the queue closed under a producer",
+        ));
+    }
+    Ok(states)
+}
+
+/// Checks one round's consumer states: every item exactly once, in order per producer when
+/// there is one consumer. `union` is scratch space of the bitmap's size.
+///
+/// # Errors
+///
+/// The first lost, duplicated or out-of-order item.
+pub fn check_round(
+    config: &Config,
+    states: &[ConsumerState],
+    union: &mut Vec<u64>,
+) -> Result<(), Violation> {
+    union.clear();
+    union.resize(words(config), 0);
+    let what = "every item is consumed exactly once";
+    for state in states {
+        if let Some((p, s)) = state.duplicate {
+            return Err(Violation::new(what, "one delivery", format!("producer {p} item {s} twice")));
+        }
+        if let Some((p, expected, seen)) = state.out_of_order {
+            return Err(Violation::new(
+                "a single consumer sees each producer's items in order",
+                format!("producer {p} item {expected}"),
+                format!("item {seen}"),
+            ));
+        }
+        for (u, s) in union.iter_mut().zip(&state.seen) {
+            if *u & s != 0 {
+                let bit = (*u & s).trailing_zeros();
+                return Err(Violation::new(
+                    what,
+                    "one delivery",
+                    format!("an item delivered to two consumers (bit {bit})"),
+                ));
+            }
+            *u |= s;
+        }
+    }
+    let received: u64 = union.iter().map(|w| w.count_ones() as u64).sum();
+    let total: u64 = states.iter().map(|s| s.received).sum();
+    if received != config.items_per_round() || total != received {
+        return Err(Violation::new(
+            what,
+            format!("{} items", config.items_per_round()),
+            format!("{received} distinct of {total} received"),
+        ));
+    }
+    Ok(())
+}
+
+/// Sends up to twice `capacity` items into a bounded queue that nobody reads, gives the
+/// producer ample time, and returns how many sends completed. A bounded queue must stop
+/// the producer at exactly `capacity`. The queue is drained afterwards.
+pub async fn fill_without_consumer<R: Runtime, K: QueueKind>(
+    rt: &R,
+    kind: &K,
+    capacity: usize,
+) -> usize {
+    let (tx, mut receivers) = kind.channel::<Item>(Some(capacity), 1);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    let attempts = capacity.saturating_mul(2).max(2);
+    let producer = rt.spawn(async move {
+        for seq in 0..attempts {
+            let item = Item { producer: 0, seq: seq as u32, stamp_ns: 0 };
+            if tx.send(item).await.is_err() {
+                break;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    for _ in 0..attempts + 100 {
+        rt.yield_now().await;
+    }
+    rt.sleep(Duration::from_millis(5)).await;
+    let filled = sent.load(Ordering::SeqCst);
+    let mut rx = receivers.pop().expect("one receiver was asked for");
+    while rx.recv().await.is_some() {}
+    producer.await;
+    filled
+}
+
+/// The measured form of producer/consumer over one queue kind.
+pub struct ProducerConsumerBench<R, K> {
+    rt: R,
+    kind: K,
+    config: Config,
+    states: Vec<ConsumerState>,
+    union: Vec<u64>,
+    violation: Option<Violation>,
+    rounds: u64,
+}
+
+impl<R: Runtime, K: QueueKind> ProducerConsumerBench<R, K> {
+    /// A bench of `kind` with the case's parameters.
+    ///
+    /// # Errors
+    ///
+    /// A missing or invalid parameter.
+    pub fn new(rt: &R, kind: K, params: &Params) -> Result<Self, BuildError> {
+        let config = Config::from_params(params)?;
+        let ordered = config.consumers == 1;
+        Ok(ProducerConsumerBench {
+            rt: rt.clone(),
+            kind,
+            states: (0..config.consumers).map(|_| ConsumerState::new(&config, ordered)).collect(),
+            union: Vec::with_capacity(words(&config)),
+            config,
+            violation: None,
+            rounds: 0,
+        })
+    }
+}
+
+impl<R: Runtime, K: QueueKind> BatchRunner for ProducerConsumerBench<R, K> {
+    type Error = Violation;
+
+    fn ops_per_iter(&self) -> u64 {
+        self.config.items_per_round()
+    }
+
+    fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, Violation> {
+        Box::pin(async move {
+            let base = Instant::now();
+            self.rounds = 0;
+            for _ in 0..iters {
+                let states = std::mem::take(&mut self.states);
+                self.states = round(&self.rt, &self.kind, &self.config, states, base).await?;
+                self.rounds += 1;
+                if let Err(violation) = check_round(&self.config, &self.states, &mut self.union) {
+                    self.violation.get_or_insert(violation);
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Violation> {
+        if let Some(violation) = self.violation.take() {
+            return Err(violation);
+        }
+        Violation::check_eq("producer_consumer rounds completed", iters, self.rounds)?;
+        let mut latency = LatencyRecorder::new();
+        for state in &mut self.states {
+            latency.merge(&state.latency);
+            state.latency.reset();
+        }
+        Ok(Some(latency))
+    }
+
+    fn verify_once(&mut self) -> BatchFuture<'_, Violation> {
+        Box::pin(async move {
+            if let Some(capacity) = self.config.capacity {
+                let filled = fill_without_consumer(&self.rt, &self.kind, capacity).await;
+                Violation::check_eq(
+                    "a bounded queue holds at most its capacity",
+                    capacity,
+                    filled,
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
+    match case.variant.as_str() {
+        "tcs_queue" => {
+            Ok(Box::new(ProducerConsumerBench::new(rt, tcs_queue::TcsQueue, &case.params)?))
+        }
+        other => Err(BuildError::Unsupported(format!("producer_consumer/{other} is native"))),
+    }
+}

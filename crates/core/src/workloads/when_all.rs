@@ -1,0 +1,264 @@
+//! `when_all` (Task.WhenAll): start `n` independent operations, await them all, and get the
+//! results in input order.
+//!
+//! One operation is one whole WhenAll of `n` leaves. Each leaf completes at once (`ready`),
+//! after one yield (`yield`) or after a 1 ms sleep on the runtime's timer (`sleep_1ms`), then
+//! returns `leaf_value(i)`. Every batch folds the results into a position-weighted digest,
+//! so a missing, duplicated or reordered result fails the check.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::future::{join_all, Either};
+use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
+
+use crate::cell::BoxBench;
+use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
+use crate::runtime::Runtime;
+use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+
+/// `n`: operations per WhenAll.
+pub const PARAM_N: ParamSpec = ParamSpec {
+    name: "n",
+    doc: "operations started and awaited by one WhenAll",
+    kind: ParamKind::Int { min: 1, max: 10_000_000 },
+};
+
+/// `op`: what each operation does before returning its value.
+pub const PARAM_OP: ParamSpec = ParamSpec {
+    name: "op",
+    doc: "what each operation awaits: nothing, one yield, or a 1 ms timer",
+    kind: ParamKind::Choice(&["ready", "yield", "sleep_1ms"]),
+};
+
+/// The catalogue entry.
+pub const SPEC: WorkloadSpec = WorkloadSpec {
+    id: "when_all",
+    tap: "Task.WhenAll",
+    op_unit: "one WhenAll of n operations",
+    variants: &[
+        VariantSpec {
+            id: "join_all",
+            doc: "futures::future::join_all over inline futures, no spawn",
+            native: false,
+        },
+        VariantSpec {
+            id: "spawn_join",
+            doc: "spawn each operation as a task, then await the handles in order",
+            native: false,
+        },
+        VariantSpec {
+            id: "native",
+            doc: "the runtime's own task set (tokio JoinSet), results put back in input order",
+            native: true,
+        },
+    ],
+    params: &[PARAM_N, PARAM_OP],
+    cases: || {
+        let n: Vec<ParamValue> = [10, 1000, 100_000].into_iter().map(ParamValue::Int).collect();
+        let op: Vec<ParamValue> =
+            ["ready", "yield", "sleep_1ms"].into_iter().map(|s| ParamValue::Text(s.into())).collect();
+        super::grid("when_all", &["join_all", "spawn_join", "native"], &[("n", &n), ("op", &op)])
+    },
+};
+
+/// The sleep of the `sleep_1ms` leaf.
+pub const LEAF_SLEEP: Duration = Duration::from_millis(1);
+
+/// What a leaf operation awaits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafOp {
+    /// Completes synchronously.
+    Ready,
+    /// Yields to the scheduler once.
+    Yield,
+    /// Sleeps for [`LEAF_SLEEP`].
+    Sleep1ms,
+}
+
+impl LeafOp {
+    /// Parses the `op` parameter.
+    ///
+    /// # Errors
+    ///
+    /// A parameter error for a missing or unknown value.
+    pub fn from_params(params: &Params) -> Result<Self, crate::params::ParamError> {
+        match params.text("op")? {
+            "ready" => Ok(LeafOp::Ready),
+            "yield" => Ok(LeafOp::Yield),
+            "sleep_1ms" => Ok(LeafOp::Sleep1ms),
+            other => Err(PARAM_OP.parse(other).unwrap_err()),
+        }
+    }
+}
+
+/// The value of leaf `i`.
+#[inline]
+pub fn leaf_value(i: u64) -> u64 {
+    i.wrapping_mul(3).wrapping_add(1)
+}
+
+/// Leaf operation `i`: awaits `op`, then returns [`leaf_value`]`(i)`.
+///
+/// The wait future is created here, so the returned future is `'static` and can be spawned
+/// without cloning the runtime handle.
+pub fn leaf<R: Runtime>(
+    rt: &R,
+    i: u64,
+    op: LeafOp,
+) -> impl Future<Output = u64> + Send + 'static {
+    let wait = match op {
+        LeafOp::Ready => Either::Left(std::future::ready(())),
+        LeafOp::Yield => Either::Right(Either::Left(rt.yield_now())),
+        LeafOp::Sleep1ms => Either::Right(Either::Right(rt.sleep(LEAF_SLEEP))),
+    };
+    async move {
+        wait.await;
+        leaf_value(i)
+    }
+}
+
+/// The results a correct WhenAll of `n` returns.
+pub fn expected(n: u64) -> Vec<u64> {
+    (0..n).map(leaf_value).collect()
+}
+
+/// A position-weighted digest of results: differs when a result is missing, extra, wrong or
+/// out of place.
+pub fn digest(results: &[u64]) -> u64 {
+    results.iter().enumerate().fold(results.len() as u64, |acc, (i, v)| {
+        acc.wrapping_add((i as u64 + 1).wrapping_mul(*v))
+    })
+}
+
+/// One way of writing WhenAll.
+pub trait WhenAll<R: Runtime>: Send + Sync + 'static {
+    /// Starts `n` leaves, awaits them all and returns their values in input order.
+    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send;
+}
+
+/// `join_all`: inline futures polled by `futures::future::join_all`, no tasks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JoinAll;
+
+impl<R: Runtime> WhenAll<R> for JoinAll {
+    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
+        join_all((0..n).map(move |i| leaf(rt, i, op)))
+    }
+}
+
+/// `spawn_join`: one task per leaf, handles awaited in input order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpawnJoin;
+
+impl<R: Runtime> WhenAll<R> for SpawnJoin {
+    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
+        let handles: Vec<_> = (0..n).map(|i| rt.spawn(leaf(rt, i, op))).collect();
+        async move {
+            let mut results = Vec::with_capacity(handles.len());
+            for handle in handles {
+                results.push(handle.await);
+            }
+            results
+        }
+    }
+}
+
+/// The measured form of a [`WhenAll`] implementation.
+pub struct WhenAllBench<R, W> {
+    rt: R,
+    imp: W,
+    n: u64,
+    op: LeafOp,
+    digest_sum: u64,
+    batch_elapsed: Duration,
+}
+
+impl<R: Runtime, W: WhenAll<R>> WhenAllBench<R, W> {
+    /// A bench of `imp` with the case's parameters.
+    ///
+    /// # Errors
+    ///
+    /// A missing or invalid parameter.
+    pub fn new(rt: &R, imp: W, params: &Params) -> Result<Self, BuildError> {
+        Ok(WhenAllBench {
+            rt: rt.clone(),
+            imp,
+            n: params.int("n")?,
+            op: LeafOp::from_params(params)?,
+            digest_sum: 0,
+            batch_elapsed: Duration::ZERO,
+        })
+    }
+}
+
+impl<R: Runtime, W: WhenAll<R>> BatchRunner for WhenAllBench<R, W> {
+    type Error = Violation;
+
+    fn ops_per_iter(&self) -> u64 {
+        1
+    }
+
+    fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, Violation> {
+        Box::pin(async move {
+            let start = Instant::now();
+            let mut sum = 0u64;
+            for _ in 0..iters {
+                let results = self.imp.when_all(&self.rt, self.n, self.op).await;
+                sum = sum.wrapping_add(digest(&results));
+            }
+            self.batch_elapsed = start.elapsed();
+            self.digest_sum = sum;
+            Ok(())
+        })
+    }
+
+    fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Violation> {
+        let expected = digest(&expected(self.n)).wrapping_mul(iters);
+        if self.digest_sum != expected {
+            return Err(Violation::new(
+                "when_all results equal f(0..n) in input order",
+                format!("digest {expected}"),
+                format!("digest {} (a result was missing, wrong or out of order)", self.digest_sum),
+            ));
+        }
+        if self.op == LeafOp::Sleep1ms {
+            check_concurrency(self.n, self.batch_elapsed / iters as u32)?;
+        }
+        Ok(None)
+    }
+}
+
+/// With `op=sleep_1ms`, one WhenAll lasts at least one sleep and - for `n` of 100 or more -
+/// far less than `n` sleeps in sequence (at most half of them): the sleeps overlap.
+///
+/// # Errors
+///
+/// A violation when the WhenAll was too fast (the sleep did not happen) or too slow (the
+/// leaves ran one after another).
+pub fn check_concurrency(n: u64, elapsed: Duration) -> Result<(), Violation> {
+    if elapsed < LEAF_SLEEP {
+        return Err(Violation::new(
+            "when_all with op=sleep_1ms waits for the sleeps",
+            format!("at least {LEAF_SLEEP:?}"),
+            format!("{elapsed:?}"),
+        ));
+    }
+    let sequential = LEAF_SLEEP * n.min(u32::MAX as u64) as u32;
+    if n >= 100 && elapsed > sequential / 2 {
+        return Err(Violation::new(
+            "when_all with op=sleep_1ms runs its operations concurrently",
+            format!("under {:?} (half of {n} sleeps in sequence)", sequential / 2),
+            format!("{elapsed:?}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
+    match case.variant.as_str() {
+        "join_all" => Ok(Box::new(WhenAllBench::new(rt, JoinAll, &case.params)?)),
+        "spawn_join" => Ok(Box::new(WhenAllBench::new(rt, SpawnJoin, &case.params)?)),
+        other => Err(BuildError::Unsupported(format!("when_all/{other} is runtime-native"))),
+    }
+}

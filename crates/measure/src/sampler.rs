@@ -1,0 +1,261 @@
+//! The sampling loop: warm up, calibrate the iterations per sample, then take a fixed number
+//! of timed samples, counting allocations over every thread and merging latency recorders.
+//!
+//! [`sample`] is an `async fn` and never blocks: spawn it as a task on the runtime under test
+//! so that the timed loop runs on a worker, not behind a cross-thread `block_on`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use crate::alloc::{self, AllocSnapshot};
+use crate::latency::LatencyRecorder;
+
+/// The future of one batch of iterations.
+pub type BatchFuture<'a, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'a>>;
+
+/// A workload prepared for measurement: runs batches of iterations and checks their answers.
+///
+/// The future returned by [`run_batch`](BatchRunner::run_batch) is created before the clock
+/// starts, so its boxing is not timed; [`check_batch`](BatchRunner::check_batch) runs after
+/// the clock stops, so verification is not timed either.
+pub trait BatchRunner: Send {
+    /// Why a batch's answer was wrong.
+    type Error;
+
+    /// Operations performed by one iteration (for example the items of one round).
+    fn ops_per_iter(&self) -> u64;
+
+    /// Runs `iters` iterations, keeping whatever [`check_batch`](Self::check_batch) needs.
+    fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, Self::Error>;
+
+    /// Verifies the batch just run and hands back the latencies it recorded, if any.
+    ///
+    /// # Errors
+    ///
+    /// Returns the workload's error when the batch's answer violates an invariant.
+    fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Self::Error>;
+
+    /// A one-off, untimed check of invariants that timed batches cannot observe (for
+    /// example that a bounded queue refuses to hold more than its capacity). [`sample`] runs
+    /// it once before warm-up. The default checks nothing.
+    fn verify_once(&mut self) -> BatchFuture<'_, Self::Error> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+impl<B: BatchRunner + ?Sized> BatchRunner for Box<B> {
+    type Error = B::Error;
+    fn ops_per_iter(&self) -> u64 {
+        (**self).ops_per_iter()
+    }
+    fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, Self::Error> {
+        (**self).run_batch(iters)
+    }
+    fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Self::Error> {
+        (**self).check_batch(iters)
+    }
+    fn verify_once(&mut self) -> BatchFuture<'_, Self::Error> {
+        (**self).verify_once()
+    }
+}
+
+/// How long to warm up and how to size and count samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SamplingPlan {
+    /// Time spent running (and checking) batches before sampling.
+    pub warmup: Duration,
+    /// Target duration of one sample; the iterations per sample are calibrated to reach it.
+    pub sample_target: Duration,
+    /// Number of timed samples.
+    pub samples: usize,
+}
+
+/// Everything measured for one cell.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Iterations per sample after calibration.
+    pub iters_per_sample: u64,
+    /// Operations per sample (`iters_per_sample * ops_per_iter`).
+    pub ops_per_sample: u64,
+    /// Nanoseconds per operation, one value per sample, in the order taken.
+    pub sample_ns_per_op: Vec<f64>,
+    /// Allocations per operation over all samples and all threads (`None` when the counting
+    /// allocator is not installed).
+    pub allocs_per_op: Option<f64>,
+    /// Bytes allocated per operation over all samples and all threads.
+    pub bytes_per_op: Option<f64>,
+    /// Latencies recorded during the samples (warm-up excluded), merged.
+    pub latency: Option<LatencyRecorder>,
+    /// Iterations run during warm-up and calibration.
+    pub warmup_iters: u64,
+    /// Batches whose answers were checked (warm-up and samples).
+    pub batches_checked: u64,
+}
+
+/// Upper bound on the iterations of one sample, whatever the calibration says.
+const MAX_ITERS_PER_SAMPLE: u64 = 1 << 40;
+
+/// Runs `plan` against `runner`.
+///
+/// Warm-up runs batches of 1, 2, 4, ... iterations until `plan.warmup` has passed (at least
+/// one batch); the last, largest batch gives the time per iteration used to size samples so
+/// that each lasts about `plan.sample_target`. Every batch, warm-up included, is checked.
+///
+/// # Errors
+///
+/// The first error returned by [`BatchRunner::check_batch`] or by a batch itself.
+pub async fn sample<B: BatchRunner + ?Sized>(
+    plan: &SamplingPlan,
+    runner: &mut B,
+) -> Result<Measurement, B::Error> {
+    let ops_per_iter = runner.ops_per_iter().max(1);
+    let counting = alloc::is_counting();
+    runner.verify_once().await?;
+    let mut batches_checked = 0;
+
+    // Warm-up and calibration.
+    let warmup_start = Instant::now();
+    let mut iters = 1u64;
+    let mut warmup_iters = 0u64;
+    let per_iter_ns = loop {
+        let (elapsed, _) = timed_batch(runner, iters).await?;
+        runner.check_batch(iters)?;
+        batches_checked += 1;
+        warmup_iters += iters;
+        let per_iter = elapsed.as_nanos() as f64 / iters as f64;
+        // Stop once warm-up time is spent and the batch was long enough to calibrate from
+        // (a tenth of a sample), or when one more doubling would overshoot a sample.
+        let spent = warmup_start.elapsed() >= plan.warmup;
+        let long_enough = elapsed * 10 >= plan.sample_target || iters >= MAX_ITERS_PER_SAMPLE;
+        if spent && long_enough {
+            break per_iter;
+        }
+        if elapsed >= plan.sample_target {
+            // Already a full sample per batch; keep iterating at this size until warm.
+            if spent {
+                break per_iter;
+            }
+            continue;
+        }
+        iters = (iters * 2).min(MAX_ITERS_PER_SAMPLE);
+    };
+
+    let target_ns = plan.sample_target.as_nanos() as f64;
+    let iters_per_sample = if per_iter_ns <= 0.0 {
+        MAX_ITERS_PER_SAMPLE
+    } else {
+        ((target_ns / per_iter_ns).ceil() as u64).clamp(1, MAX_ITERS_PER_SAMPLE)
+    };
+    let ops_per_sample = iters_per_sample.saturating_mul(ops_per_iter);
+
+    let mut sample_ns_per_op = Vec::with_capacity(plan.samples);
+    let mut allocs = AllocSnapshot::default();
+    let mut latency: Option<LatencyRecorder> = None;
+    for _ in 0..plan.samples.max(1) {
+        let (elapsed, batch_allocs) = timed_batch(runner, iters_per_sample).await?;
+        let recorded = runner.check_batch(iters_per_sample)?;
+        batches_checked += 1;
+        sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops_per_sample as f64);
+        allocs.allocs += batch_allocs.allocs;
+        allocs.bytes += batch_allocs.bytes;
+        if let Some(recorded) = recorded {
+            match latency.as_mut() {
+                Some(total) => total.merge(&recorded),
+                None => latency = Some(recorded),
+            }
+        }
+    }
+    let total_ops = ops_per_sample as f64 * sample_ns_per_op.len() as f64;
+    Ok(Measurement {
+        iters_per_sample,
+        ops_per_sample,
+        sample_ns_per_op,
+        allocs_per_op: counting.then(|| allocs.allocs as f64 / total_ops),
+        bytes_per_op: counting.then(|| allocs.bytes as f64 / total_ops),
+        latency,
+        warmup_iters,
+        batches_checked,
+    })
+}
+
+/// Runs one batch: the future is built first, then the clock and allocation counters
+/// bracket only its execution.
+async fn timed_batch<B: BatchRunner + ?Sized>(
+    runner: &mut B,
+    iters: u64,
+) -> Result<(Duration, AllocSnapshot), B::Error> {
+    let batch = runner.run_batch(iters);
+    let allocs_before = alloc::snapshot();
+    let start = Instant::now();
+    let outcome = batch.await;
+    let elapsed = start.elapsed();
+    let allocs = alloc::snapshot().since(allocs_before);
+    outcome?;
+    Ok((elapsed, allocs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Spin {
+        checked: u64,
+        fail_at: Option<u64>,
+    }
+
+    impl BatchRunner for Spin {
+        type Error = String;
+        fn ops_per_iter(&self) -> u64 {
+            4
+        }
+        fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, String> {
+            Box::pin(async move {
+                let mut x = 0u64;
+                for i in 0..iters * 4 {
+                    x = std::hint::black_box(x.wrapping_add(i));
+                }
+                std::hint::black_box(x);
+                Ok(())
+            })
+        }
+        fn check_batch(&mut self, _iters: u64) -> Result<Option<LatencyRecorder>, String> {
+            self.checked += 1;
+            if Some(self.checked) == self.fail_at {
+                return Err(format!("wrong answer in batch {}", self.checked));
+            }
+            let mut r = LatencyRecorder::new();
+            r.record_ns(100);
+            Ok(Some(r))
+        }
+    }
+
+    fn plan() -> SamplingPlan {
+        SamplingPlan {
+            warmup: Duration::from_millis(2),
+            sample_target: Duration::from_millis(1),
+            samples: 5,
+        }
+    }
+
+    #[test]
+    fn takes_the_planned_samples_and_checks_every_batch() {
+        let mut spin = Spin { checked: 0, fail_at: None };
+        let m = futures_lite::future::block_on(sample(&plan(), &mut spin)).unwrap();
+        assert_eq!(m.sample_ns_per_op.len(), 5);
+        assert_eq!(m.ops_per_sample, m.iters_per_sample * 4);
+        assert!(m.iters_per_sample > 1, "calibration should grow past one iteration");
+        assert_eq!(m.batches_checked, spin.checked);
+        // Latency comes from the five samples only, not from warm-up.
+        assert_eq!(m.latency.unwrap().count(), 5);
+        // No counting allocator in this test binary.
+        assert_eq!(m.allocs_per_op, None);
+    }
+
+    #[test]
+    fn a_failed_check_ends_the_measurement() {
+        let mut spin = Spin { checked: 0, fail_at: Some(1) };
+        let err = futures_lite::future::block_on(sample(&plan(), &mut spin)).unwrap_err();
+        assert_eq!(err, "wrong answer in batch 1");
+    }
+}

@@ -1,0 +1,59 @@
+//! `producer_consumer/native_channel` on smol: `async-channel` (`smol::channel`), a
+//! multi-producer multi-consumer channel whose receivers are cloned per consumer.
+
+use std::future::Future;
+
+use smol::channel::{self, Receiver, Sender};
+use tapbench_core::workloads::producer_consumer::{Closed, QueueKind, QueueReceiver, QueueSender};
+
+/// async-channel as a [`QueueKind`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncChannel;
+
+/// Sending side.
+#[derive(Debug)]
+pub struct ChannelSender<T>(Sender<T>);
+
+impl<T> Clone for ChannelSender<T> {
+    fn clone(&self) -> Self {
+        ChannelSender(self.0.clone())
+    }
+}
+
+/// Receiving side (one clone per consumer).
+#[derive(Debug)]
+pub struct ChannelReceiver<T>(Receiver<T>);
+
+impl<T: Send + 'static> QueueSender<T> for ChannelSender<T> {
+    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_ {
+        async move { self.0.send(item).await.map_err(|_| Closed) }
+    }
+}
+
+impl<T: Send + 'static> QueueReceiver<T> for ChannelReceiver<T> {
+    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_ {
+        async move { self.0.recv().await.ok() }
+    }
+}
+
+impl QueueKind for AsyncChannel {
+    type Sender<T: Send + 'static> = ChannelSender<T>;
+    type Receiver<T: Send + 'static> = ChannelReceiver<T>;
+
+    fn name(&self) -> &'static str {
+        "async-channel (smol::channel)"
+    }
+
+    fn channel<T: Send + 'static>(
+        &self,
+        capacity: Option<usize>,
+        consumers: usize,
+    ) -> (ChannelSender<T>, Vec<ChannelReceiver<T>>) {
+        let (tx, rx) = match capacity {
+            Some(capacity) => channel::bounded(capacity),
+            None => channel::unbounded(),
+        };
+        let receivers = (0..consumers.max(1)).map(|_| ChannelReceiver(rx.clone())).collect();
+        (ChannelSender(tx), receivers)
+    }
+}
