@@ -42,11 +42,18 @@ pub fn check_case(
 ) -> Result<(&'static WorkloadSpec, &'static VariantSpec), BuildError> {
     let spec = workloads::find_workload(&case.workload)
         .ok_or_else(|| BuildError::UnknownWorkload(case.workload.clone()))?;
-    let variant = spec.variant(&case.variant).ok_or_else(|| BuildError::UnknownVariant {
-        workload: spec.id.to_string(),
-        variant: case.variant.clone(),
-        known: spec.variants.iter().map(|v| v.id).collect::<Vec<_>>().join(", "),
-    })?;
+    let variant = spec
+        .variant(&case.variant)
+        .ok_or_else(|| BuildError::UnknownVariant {
+            workload: spec.id.to_string(),
+            variant: case.variant.clone(),
+            known: spec
+                .variants
+                .iter()
+                .map(|v| v.id)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
     spec.check_params(&case.params)?;
     Ok((spec, variant))
 }
@@ -68,6 +75,9 @@ pub enum CellError {
 /// Measures `bench` on `host`: the sampling loop is spawned as a task, so it runs on a
 /// runtime worker, and the calling thread only waits for its result.
 ///
+/// The task is spawned from inside [`Host::block_on`], because single-threaded runtimes
+/// (`smol-local`) can only spawn there.
+///
 /// # Errors
 ///
 /// The first invariant violation seen by any checked batch.
@@ -77,9 +87,11 @@ pub fn measure_on<H: Host>(
     plan: SamplingPlan,
 ) -> Result<Measurement, Violation> {
     let rt = host.runtime();
-    let task = rt.spawn(async move {
-        let mut bench = bench;
-        sample(&plan, &mut bench).await
-    });
-    host.block_on(task)
+    host.block_on(async move {
+        let task = rt.spawn(async move {
+            let mut bench = bench;
+            sample(&plan, &mut bench).await
+        });
+        task.await
+    })
 }

@@ -167,7 +167,10 @@ impl ParamSpec {
         match self.kind {
             ParamKind::Int { min, max } => {
                 let expected = || format!("a whole number from {min} to {max}");
-                let v: u64 = raw.replace('_', "").parse().map_err(|_| invalid(expected()))?;
+                let v: u64 = raw
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| invalid(expected()))?;
                 if v < min || v > max {
                     return Err(invalid(expected()));
                 }
@@ -256,7 +259,11 @@ pub enum ParamError {
 
 impl ParamError {
     fn wrong_type(name: &str, expected: &'static str, value: &ParamValue) -> Self {
-        ParamError::WrongType { name: name.to_string(), expected, value: value.to_string() }
+        ParamError::WrongType {
+            name: name.to_string(),
+            expected,
+            value: value.to_string(),
+        }
     }
 }
 
@@ -264,8 +271,11 @@ impl ParamError {
 mod tests {
     use super::*;
 
-    const N: ParamSpec =
-        ParamSpec { name: "n", doc: "count", kind: ParamKind::Int { min: 1, max: 1000 } };
+    const N: ParamSpec = ParamSpec {
+        name: "n",
+        doc: "count",
+        kind: ParamKind::Int { min: 1, max: 1000 },
+    };
 
     #[test]
     fn ints_reject_zero_non_numbers_and_absurd_sizes() {
@@ -273,7 +283,10 @@ mod tests {
         assert_eq!(N.parse("1_000").unwrap(), ParamValue::Int(1000));
         for bad in ["0", "-1", "ten", "", "1001", "1.5"] {
             let err = N.parse(bad).unwrap_err().to_string();
-            assert!(err.contains("parameter `n`") && err.contains("1 to 1000"), "{err}");
+            assert!(
+                err.contains("parameter `n`") && err.contains("1 to 1000"),
+                "{err}"
+            );
         }
     }
 
@@ -287,10 +300,22 @@ mod tests {
         assert_eq!(ratio.parse("0.5").unwrap(), ParamValue::Float(0.5));
         assert!(ratio.parse("NaN").is_err());
         assert!(ratio.parse("1.5").is_err());
-        let op = ParamSpec { name: "op", doc: "", kind: ParamKind::Choice(&["ready", "yield"]) };
+        let op = ParamSpec {
+            name: "op",
+            doc: "",
+            kind: ParamKind::Choice(&["ready", "yield"]),
+        };
         assert!(op.parse("yield").is_ok());
-        assert!(op.parse("sleep").unwrap_err().to_string().contains("one of ready, yield"));
-        let b = ParamSpec { name: "bounded", doc: "", kind: ParamKind::Bool };
+        assert!(op
+            .parse("sleep")
+            .unwrap_err()
+            .to_string()
+            .contains("one of ready, yield"));
+        let b = ParamSpec {
+            name: "bounded",
+            doc: "",
+            kind: ParamKind::Bool,
+        };
         assert_eq!(b.parse("false").unwrap(), ParamValue::Bool(false));
     }
 
@@ -304,7 +329,11 @@ mod tests {
         assert_eq!(p.to_string(), "n=10,op=yield,sync_ratio=0.5");
         assert_eq!(p.int("n").unwrap(), 10);
         assert_eq!(p.float("n").unwrap(), 10.0);
-        assert!(p.flag("n").unwrap_err().to_string().contains("true or false"));
+        assert!(p
+            .flag("n")
+            .unwrap_err()
+            .to_string()
+            .contains("true or false"));
         assert_eq!(p.int("m").unwrap_err(), ParamError::Missing("m".into()));
     }
 }

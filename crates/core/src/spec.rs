@@ -55,7 +55,12 @@ impl WorkloadSpec {
             let spec = self.param(name).ok_or_else(|| ParamError::Unknown {
                 workload: self.id.to_string(),
                 name: name.clone(),
-                known: self.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", "),
+                known: self
+                    .params
+                    .iter()
+                    .map(|p| p.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
             spec.check(value)?;
         }
@@ -77,7 +82,11 @@ pub struct Case {
 impl Case {
     /// A case of `workload`/`variant` with `params`.
     pub fn new(workload: &str, variant: &str, params: Params) -> Self {
-        Case { workload: workload.to_string(), variant: variant.to_string(), params }
+        Case {
+            workload: workload.to_string(),
+            variant: variant.to_string(),
+            params,
+        }
     }
 }
 
@@ -107,7 +116,11 @@ pub struct Violation {
 impl Violation {
     /// A violation of `what`.
     pub fn new(what: impl Into<String>, expected: impl ToString, seen: impl ToString) -> Self {
-        Violation { what: what.into(), expected: expected.to_string(), seen: seen.to_string() }
+        Violation {
+            what: what.into(),
+            expected: expected.to_string(),
+            seen: seen.to_string(),
+        }
     }
 
     /// `Err` unless `expected == seen`.
@@ -123,7 +136,11 @@ impl Violation {
         if expected == seen {
             Ok(())
         } else {
-            Err(Violation::new(what, format!("{expected:?}"), format!("{seen:?}")))
+            Err(Violation::new(
+                what,
+                format!("{expected:?}"),
+                format!("{seen:?}"),
+            ))
         }
     }
 }

@@ -36,7 +36,10 @@ struct Shard {
 
 impl Shard {
     const fn new() -> Self {
-        Shard { allocs: AtomicU64::new(0), bytes: AtomicU64::new(0) }
+        Shard {
+            allocs: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        }
     }
 }
 
@@ -136,8 +139,12 @@ impl AllocSnapshot {
 pub fn snapshot() -> AllocSnapshot {
     let mut total = AllocSnapshot::default();
     for shard in &COUNTERS {
-        total.allocs = total.allocs.wrapping_add(shard.allocs.load(Ordering::Relaxed));
-        total.bytes = total.bytes.wrapping_add(shard.bytes.load(Ordering::Relaxed));
+        total.allocs = total
+            .allocs
+            .wrapping_add(shard.allocs.load(Ordering::Relaxed));
+        total.bytes = total
+            .bytes
+            .wrapping_add(shard.bytes.load(Ordering::Relaxed));
     }
     total
 }

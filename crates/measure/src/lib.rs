@@ -5,24 +5,30 @@
 //! sampling loop is an `async fn` so that it runs *inside* whatever runtime drives it.
 //!
 //! ```
-//! use tapbench_measure::{sample, BatchRunner, SamplingPlan};
 //! use std::time::Duration;
+//! use tapbench_measure::{sample, BatchFuture, BatchRunner, LatencyRecorder, SamplingPlan};
 //!
+//! /// Sums `0..iters`; the check recomputes the sum the closed-form way.
 //! struct Sum(u64);
+//!
 //! impl BatchRunner for Sum {
-//!     type Output = u64;
-//!     type Error = std::convert::Infallible;
-//!     fn ops_per_iter(&self) -> u64 { 1 }
-//!     async fn run_batch(&mut self, iters: u64) -> Result<u64, Self::Error> {
-//!         Ok((0..iters).map(std::hint::black_box).sum())
+//!     type Error = String;
+//!     fn ops_per_iter(&self) -> u64 {
+//!         1
 //!     }
-//!     fn check_batch(&mut self, iters: u64, out: u64) -> Result<Option<tapbench_measure::LatencyRecorder>, Self::Error> {
-//!         assert_eq!(out, iters * (iters.saturating_sub(1)) / 2);
-//!         Ok(None)
+//!     fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, String> {
+//!         Box::pin(async move {
+//!             self.0 = (0..iters).map(std::hint::black_box).sum();
+//!             Ok(())
+//!         })
+//!     }
+//!     fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, String> {
+//!         let expected = iters * iters.saturating_sub(1) / 2;
+//!         if self.0 == expected { Ok(None) } else { Err(format!("sum {} != {expected}", self.0)) }
 //!     }
 //! }
 //!
-//! let plan = SamplingPlan { warmup: Duration::from_millis(5), sample_target: Duration::from_millis(1), samples: 3 };
+//! let plan = SamplingPlan::fixed(Duration::from_millis(5), Duration::from_millis(1), 3);
 //! let m = futures_lite::future::block_on(sample(&plan, &mut Sum(0))).unwrap();
 //! assert_eq!(m.sample_ns_per_op.len(), 3);
 //! ```

@@ -69,6 +69,25 @@ pub struct SamplingPlan {
     pub sample_target: Duration,
     /// Number of timed samples.
     pub samples: usize,
+    /// Sampling stops early, after at least `min_samples`, once the samples have taken
+    /// longer than this in total (so a cell whose single operation takes seconds does not
+    /// take minutes). `None`: always take `samples`.
+    pub max_sampling_time: Option<Duration>,
+    /// The fewest samples taken, whatever `max_sampling_time` says.
+    pub min_samples: usize,
+}
+
+impl SamplingPlan {
+    /// A plan taking exactly `samples` samples of about `sample_target` after `warmup`.
+    pub fn fixed(warmup: Duration, sample_target: Duration, samples: usize) -> Self {
+        SamplingPlan {
+            warmup,
+            sample_target,
+            samples,
+            max_sampling_time: None,
+            min_samples: samples,
+        }
+    }
 }
 
 /// Everything measured for one cell.
@@ -152,7 +171,14 @@ pub async fn sample<B: BatchRunner + ?Sized>(
     let mut sample_ns_per_op = Vec::with_capacity(plan.samples);
     let mut allocs = AllocSnapshot::default();
     let mut latency: Option<LatencyRecorder> = None;
-    for _ in 0..plan.samples.max(1) {
+    let sampling_start = Instant::now();
+    for taken in 0..plan.samples.max(1) {
+        let over_budget = plan
+            .max_sampling_time
+            .is_some_and(|max| sampling_start.elapsed() >= max);
+        if taken >= plan.min_samples.max(1) && over_budget {
+            break;
+        }
         let (elapsed, batch_allocs) = timed_batch(runner, iters_per_sample).await?;
         let recorded = runner.check_batch(iters_per_sample)?;
         batches_checked += 1;
@@ -231,20 +257,22 @@ mod tests {
     }
 
     fn plan() -> SamplingPlan {
-        SamplingPlan {
-            warmup: Duration::from_millis(2),
-            sample_target: Duration::from_millis(1),
-            samples: 5,
-        }
+        SamplingPlan::fixed(Duration::from_millis(2), Duration::from_millis(1), 5)
     }
 
     #[test]
     fn takes_the_planned_samples_and_checks_every_batch() {
-        let mut spin = Spin { checked: 0, fail_at: None };
+        let mut spin = Spin {
+            checked: 0,
+            fail_at: None,
+        };
         let m = futures_lite::future::block_on(sample(&plan(), &mut spin)).unwrap();
         assert_eq!(m.sample_ns_per_op.len(), 5);
         assert_eq!(m.ops_per_sample, m.iters_per_sample * 4);
-        assert!(m.iters_per_sample > 1, "calibration should grow past one iteration");
+        assert!(
+            m.iters_per_sample > 1,
+            "calibration should grow past one iteration"
+        );
         assert_eq!(m.batches_checked, spin.checked);
         // Latency comes from the five samples only, not from warm-up.
         assert_eq!(m.latency.unwrap().count(), 5);
@@ -253,8 +281,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sampling_budget_stops_long_cells_after_the_minimum() {
+        let mut spin = Spin {
+            checked: 0,
+            fail_at: None,
+        };
+        let plan = SamplingPlan {
+            max_sampling_time: Some(Duration::ZERO),
+            min_samples: 3,
+            ..plan()
+        };
+        let m = futures_lite::future::block_on(sample(&plan, &mut spin)).unwrap();
+        assert_eq!(m.sample_ns_per_op.len(), 3);
+    }
+
+    #[test]
     fn a_failed_check_ends_the_measurement() {
-        let mut spin = Spin { checked: 0, fail_at: Some(1) };
+        let mut spin = Spin {
+            checked: 0,
+            fail_at: Some(1),
+        };
         let err = futures_lite::future::block_on(sample(&plan(), &mut spin)).unwrap_err();
         assert_eq!(err, "wrong answer in batch 1");
     }

@@ -1,8 +1,6 @@
 //! `producer_consumer/native_channel` on smol: `async-channel` (`smol::channel`), a
 //! multi-producer multi-consumer channel whose receivers are cloned per consumer.
 
-use std::future::Future;
-
 use smol::channel::{self, Receiver, Sender};
 use tapbench_core::workloads::producer_consumer::{Closed, QueueKind, QueueReceiver, QueueSender};
 
@@ -25,14 +23,14 @@ impl<T> Clone for ChannelSender<T> {
 pub struct ChannelReceiver<T>(Receiver<T>);
 
 impl<T: Send + 'static> QueueSender<T> for ChannelSender<T> {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_ {
-        async move { self.0.send(item).await.map_err(|_| Closed) }
+    async fn send(&self, item: T) -> Result<(), Closed> {
+        self.0.send(item).await.map_err(|_| Closed)
     }
 }
 
 impl<T: Send + 'static> QueueReceiver<T> for ChannelReceiver<T> {
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_ {
-        async move { self.0.recv().await.ok() }
+    async fn recv(&mut self) -> Option<T> {
+        self.0.recv().await.ok()
     }
 }
 
@@ -53,7 +51,9 @@ impl QueueKind for AsyncChannel {
             Some(capacity) => channel::bounded(capacity),
             None => channel::unbounded(),
         };
-        let receivers = (0..consumers.max(1)).map(|_| ChannelReceiver(rx.clone())).collect();
+        let receivers = (0..consumers.max(1))
+            .map(|_| ChannelReceiver(rx.clone()))
+            .collect();
         (ChannelSender(tx), receivers)
     }
 }

@@ -74,7 +74,10 @@ impl SmolMtHost {
         let executor = Arc::new(Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut host = SmolMtHost {
-            rt: SmolMt { executor: Arc::clone(&executor), threads },
+            rt: SmolMt {
+                executor: Arc::clone(&executor),
+                threads,
+            },
             stop: Some(stop),
             workers: Vec::with_capacity(threads),
         };
@@ -119,11 +122,9 @@ pub struct SmolMt {
     threads: usize,
 }
 
-fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
-    // Created at first poll, like the other runtimes' timers.
-    async move {
-        smol::Timer::after(duration).await;
-    }
+/// The timer is created at first poll, like the other runtimes' timers.
+async fn sleep(duration: Duration) {
+    smol::Timer::after(duration).await;
 }
 
 impl Runtime for SmolMt {
@@ -315,6 +316,8 @@ pub fn run_cell(
             let bench = build(&host.runtime(), case)?;
             Ok(measure_on(&host, bench, plan)?)
         }
-        other => Err(CellError::Runtime(format!("`{other}` is not a smol configuration"))),
+        other => Err(CellError::Runtime(format!(
+            "`{other}` is not a smol configuration"
+        ))),
     }
 }

@@ -4,7 +4,6 @@
 //! with several, they share it behind a [`tokio::sync::Mutex`], as users of tokio do when
 //! they need several consumers on one mpsc channel.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use tapbench_core::workloads::producer_consumer::{Closed, QueueKind, QueueReceiver, QueueSender};
@@ -46,25 +45,21 @@ pub enum MpscReceiver<T> {
 }
 
 impl<T: Send + 'static> QueueSender<T> for MpscSender<T> {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_ {
-        async move {
-            match self {
-                MpscSender::Bounded(s) => s.send(item).await.map_err(|_| Closed),
-                MpscSender::Unbounded(s) => s.send(item).map_err(|_| Closed),
-            }
+    async fn send(&self, item: T) -> Result<(), Closed> {
+        match self {
+            MpscSender::Bounded(s) => s.send(item).await.map_err(|_| Closed),
+            MpscSender::Unbounded(s) => s.send(item).map_err(|_| Closed),
         }
     }
 }
 
 impl<T: Send + 'static> QueueReceiver<T> for MpscReceiver<T> {
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_ {
-        async move {
-            match self {
-                MpscReceiver::Bounded(r) => r.recv().await,
-                MpscReceiver::Unbounded(r) => r.recv().await,
-                MpscReceiver::SharedBounded(r) => r.lock().await.recv().await,
-                MpscReceiver::SharedUnbounded(r) => r.lock().await.recv().await,
-            }
+    async fn recv(&mut self) -> Option<T> {
+        match self {
+            MpscReceiver::Bounded(r) => r.recv().await,
+            MpscReceiver::Unbounded(r) => r.recv().await,
+            MpscReceiver::SharedBounded(r) => r.lock().await.recv().await,
+            MpscReceiver::SharedUnbounded(r) => r.lock().await.recv().await,
         }
     }
 }
@@ -90,7 +85,9 @@ impl QueueKind for TokioMpsc {
                     vec![MpscReceiver::Bounded(rx)]
                 } else {
                     let shared = Arc::new(Mutex::new(rx));
-                    (0..consumers).map(|_| MpscReceiver::SharedBounded(shared.clone())).collect()
+                    (0..consumers)
+                        .map(|_| MpscReceiver::SharedBounded(shared.clone()))
+                        .collect()
                 };
                 (MpscSender::Bounded(tx), rxs)
             }
@@ -100,7 +97,9 @@ impl QueueKind for TokioMpsc {
                     vec![MpscReceiver::Unbounded(rx)]
                 } else {
                     let shared = Arc::new(Mutex::new(rx));
-                    (0..consumers).map(|_| MpscReceiver::SharedUnbounded(shared.clone())).collect()
+                    (0..consumers)
+                        .map(|_| MpscReceiver::SharedUnbounded(shared.clone()))
+                        .collect()
                 };
                 (MpscSender::Unbounded(tx), rxs)
             }

@@ -102,7 +102,11 @@ impl TokioHost {
             Flavor::CurrentThread => (tokio::runtime::Builder::new_current_thread(), 1),
         };
         let runtime = builder.enable_time().build()?;
-        let rt = TokioRt { handle: runtime.handle().clone(), id: flavor.id(), threads };
+        let rt = TokioRt {
+            handle: runtime.handle().clone(),
+            id: flavor.id(),
+            threads,
+        };
         Ok(TokioHost { runtime, rt })
     }
 }
@@ -198,7 +202,11 @@ pub fn build(rt: &TokioRt, case: &Case) -> Result<BoxBench, BuildError> {
     check_case(case)?;
     match (case.workload.as_str(), case.variant.as_str()) {
         ("when_all", "native") => Ok(Box::new(
-            tapbench_core::workloads::when_all::WhenAllBench::new(rt, JoinSetWhenAll, &case.params)?,
+            tapbench_core::workloads::when_all::WhenAllBench::new(
+                rt,
+                JoinSetWhenAll,
+                &case.params,
+            )?,
         )),
         ("producer_consumer", "native_channel") => Ok(Box::new(
             tapbench_core::workloads::producer_consumer::ProducerConsumerBench::new(

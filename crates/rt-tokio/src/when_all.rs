@@ -13,12 +13,7 @@ use crate::TokioRt;
 pub struct JoinSetWhenAll;
 
 impl WhenAll<TokioRt> for JoinSetWhenAll {
-    fn when_all(
-        &self,
-        rt: &TokioRt,
-        n: u64,
-        op: LeafOp,
-    ) -> impl Future<Output = Vec<u64>> + Send {
+    fn when_all(&self, rt: &TokioRt, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
         let mut set = JoinSet::new();
         for i in 0..n {
             let leaf = leaf(rt, i, op);

@@ -11,8 +11,13 @@ use crate::cell::BoxBench;
 use crate::runtime::Runtime;
 use crate::spec::{BuildError, Case, WorkloadSpec};
 
-static CATALOGUE: [WorkloadSpec; 5] =
-    [noop::SPEC, when_all::SPEC, producer_consumer::SPEC, value_task::SPEC, spawn::SPEC];
+static CATALOGUE: [WorkloadSpec; 5] = [
+    noop::SPEC,
+    when_all::SPEC,
+    producer_consumer::SPEC,
+    value_task::SPEC,
+    spawn::SPEC,
+];
 
 /// Every workload, in catalogue order (the harness's own `noop` first).
 pub fn catalogue() -> &'static [WorkloadSpec] {
@@ -57,6 +62,10 @@ pub(crate) fn grid(
     }
     variants
         .iter()
-        .flat_map(|variant| combos.iter().map(move |p| Case::new(workload, variant, p.clone())))
+        .flat_map(|variant| {
+            combos
+                .iter()
+                .map(move |p| Case::new(workload, variant, p.clone()))
+        })
         .collect()
 }

@@ -33,19 +33,28 @@ pub const LATENCY_STRIDE: u32 = 8;
 pub const PARAM_PRODUCERS: ParamSpec = ParamSpec {
     name: "producers",
     doc: "producer tasks",
-    kind: ParamKind::Int { min: 1, max: 10_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000,
+    },
 };
 /// `consumers`.
 pub const PARAM_CONSUMERS: ParamSpec = ParamSpec {
     name: "consumers",
     doc: "consumer tasks",
-    kind: ParamKind::Int { min: 1, max: 10_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000,
+    },
 };
 /// `items`.
 pub const PARAM_ITEMS: ParamSpec = ParamSpec {
     name: "items",
     doc: "items sent by each producer per round",
-    kind: ParamKind::Int { min: 1, max: 100_000_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 100_000_000,
+    },
 };
 /// `bounded`.
 pub const PARAM_BOUNDED: ParamSpec = ParamSpec {
@@ -57,7 +66,10 @@ pub const PARAM_BOUNDED: ParamSpec = ParamSpec {
 pub const PARAM_CAPACITY: ParamSpec = ParamSpec {
     name: "capacity",
     doc: "capacity of a bounded queue",
-    kind: ParamKind::Int { min: 1, max: 10_000_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000_000,
+    },
 };
 
 /// The catalogue entry.
@@ -73,11 +85,18 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         },
         VariantSpec {
             id: "tcs_queue",
-            doc: "the seed's collection: a locked queue plus a queue of waiting one-shot completions",
+            doc:
+                "the seed's collection: a locked queue plus a queue of waiting one-shot completions",
             native: false,
         },
     ],
-    params: &[PARAM_PRODUCERS, PARAM_CONSUMERS, PARAM_ITEMS, PARAM_BOUNDED, PARAM_CAPACITY],
+    params: &[
+        PARAM_PRODUCERS,
+        PARAM_CONSUMERS,
+        PARAM_ITEMS,
+        PARAM_BOUNDED,
+        PARAM_CAPACITY,
+    ],
     cases: || {
         let mut cases = Vec::new();
         for variant in ["native_channel", "tcs_queue"] {
@@ -231,7 +250,8 @@ impl ConsumerState {
     #[inline]
     fn observe(&mut self, item: Item, now_ns: impl FnOnce() -> u64) {
         if item.stamp_ns != 0 {
-            self.latency.record_ns((now_ns() + 1).saturating_sub(item.stamp_ns));
+            self.latency
+                .record_ns((now_ns() + 1).saturating_sub(item.stamp_ns));
         }
         let bit = item.producer as usize * self.items as usize + item.seq as usize;
         let (word, mask) = (bit / 64, 1u64 << (bit % 64));
@@ -244,7 +264,8 @@ impl ConsumerState {
         if self.ordered {
             let expected = &mut self.next_seq[item.producer as usize];
             if item.seq != *expected {
-                self.out_of_order.get_or_insert((item.producer, *expected, item.seq));
+                self.out_of_order
+                    .get_or_insert((item.producer, *expected, item.seq));
             }
             *expected = item.seq.wrapping_add(1);
         }
@@ -263,9 +284,17 @@ async fn produce<S: QueueSender<Item>>(
     base: Instant,
 ) -> Result<(), Closed> {
     for seq in 0..items {
-        let stamp_ns =
-            if seq % LATENCY_STRIDE == 0 { base.elapsed().as_nanos() as u64 + 1 } else { 0 };
-        tx.send(Item { producer, seq, stamp_ns }).await?;
+        let stamp_ns = if seq % LATENCY_STRIDE == 0 {
+            base.elapsed().as_nanos() as u64 + 1
+        } else {
+            0
+        };
+        tx.send(Item {
+            producer,
+            seq,
+            stamp_ns,
+        })
+        .await?;
     }
     Ok(())
 }
@@ -340,7 +369,11 @@ pub fn check_round(
     let what = "every item is consumed exactly once";
     for state in states {
         if let Some((p, s)) = state.duplicate {
-            return Err(Violation::new(what, "one delivery", format!("producer {p} item {s} twice")));
+            return Err(Violation::new(
+                what,
+                "one delivery",
+                format!("producer {p} item {s} twice"),
+            ));
         }
         if let Some((p, expected, seen)) = state.out_of_order {
             return Err(Violation::new(
@@ -387,7 +420,11 @@ pub async fn fill_without_consumer<R: Runtime, K: QueueKind>(
     let attempts = capacity.saturating_mul(2).max(2);
     let producer = rt.spawn(async move {
         for seq in 0..attempts {
-            let item = Item { producer: 0, seq: seq as u32, stamp_ns: 0 };
+            let item = Item {
+                producer: 0,
+                seq: seq as u32,
+                stamp_ns: 0,
+            };
             if tx.send(item).await.is_err() {
                 break;
             }
@@ -428,7 +465,9 @@ impl<R: Runtime, K: QueueKind> ProducerConsumerBench<R, K> {
         Ok(ProducerConsumerBench {
             rt: rt.clone(),
             kind,
-            states: (0..config.consumers).map(|_| ConsumerState::new(&config, ordered)).collect(),
+            states: (0..config.consumers)
+                .map(|_| ConsumerState::new(&config, ordered))
+                .collect(),
             union: Vec::with_capacity(words(&config)),
             config,
             violation: None,
@@ -491,9 +530,13 @@ impl<R: Runtime, K: QueueKind> BatchRunner for ProducerConsumerBench<R, K> {
 
 pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     match case.variant.as_str() {
-        "tcs_queue" => {
-            Ok(Box::new(ProducerConsumerBench::new(rt, tcs_queue::TcsQueue, &case.params)?))
-        }
-        other => Err(BuildError::Unsupported(format!("producer_consumer/{other} is native"))),
+        "tcs_queue" => Ok(Box::new(ProducerConsumerBench::new(
+            rt,
+            tcs_queue::TcsQueue,
+            &case.params,
+        )?)),
+        other => Err(BuildError::Unsupported(format!(
+            "producer_consumer/{other} is native"
+        ))),
     }
 }

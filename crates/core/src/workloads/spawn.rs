@@ -21,7 +21,10 @@ use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 pub const PARAM_N: ParamSpec = ParamSpec {
     name: "n",
     doc: "tasks spawned per iteration (fan_out, chained)",
-    kind: ParamKind::Int { min: 1, max: 10_000_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000_000,
+    },
 };
 
 /// `depth`: depth of the `tree` fork-join.
@@ -35,7 +38,10 @@ pub const PARAM_DEPTH: ParamSpec = ParamSpec {
 pub const PARAM_WORK: ParamSpec = ParamSpec {
     name: "work",
     doc: "rounds of xorshift hashing done by each blocking call (blocking)",
-    kind: ParamKind::Int { min: 1, max: 100_000_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 100_000_000,
+    },
 };
 
 /// The catalogue entry.
@@ -49,7 +55,11 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             doc: "spawn one task, await it, repeat",
             native: false,
         },
-        VariantSpec { id: "fan_out", doc: "spawn n tasks, then await them all", native: false },
+        VariantSpec {
+            id: "fan_out",
+            doc: "spawn n tasks, then await them all",
+            native: false,
+        },
         VariantSpec {
             id: "chained",
             doc: "each task spawns the next, detached (continuations); the last one signals",
@@ -70,7 +80,11 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     cases: || {
         let int = |v: u64| vec![ParamValue::Int(v)];
         let mut cases = super::grid("spawn", &["spawn_await"], &[]);
-        cases.extend(super::grid("spawn", &["fan_out", "chained"], &[("n", &int(1000))]));
+        cases.extend(super::grid(
+            "spawn",
+            &["fan_out", "chained"],
+            &[("n", &int(1000))],
+        ));
         cases.extend(super::grid("spawn", &["tree"], &[("depth", &int(10))]));
         cases.extend(super::grid("spawn", &["blocking"], &[("work", &int(1000))]));
         cases
@@ -105,7 +119,12 @@ pub struct TreeNode<R: Runtime> {
 impl<R: Runtime> TreeNode<R> {
     /// A node at `depth` (0 is a leaf).
     pub fn new(rt: R, depth: u32) -> Self {
-        TreeNode { rt, depth, children: None, left: None }
+        TreeNode {
+            rt,
+            depth,
+            children: None,
+            left: None,
+        }
     }
 }
 
@@ -174,7 +193,12 @@ impl<R: Runtime> Future for ChainLink<R> {
 /// Runs a chain of `n` tasks and returns how many ran.
 pub async fn chain<R: Runtime>(rt: &R, n: u64) -> u64 {
     let (done, finished) = oneshot::channel();
-    rt.spawn_detached(ChainLink { rt: rt.clone(), remaining: n, count: 0, done: Some(done) });
+    rt.spawn_detached(ChainLink {
+        rt: rt.clone(),
+        remaining: n,
+        count: 0,
+        done: Some(done),
+    });
     finished.await.unwrap_or(0)
 }
 
@@ -220,7 +244,9 @@ pub async fn run_once<R: Runtime>(rt: &R, variant: Variant, iter: u64) -> u64 {
     match variant {
         Variant::SpawnAwait => rt.spawn(async move { black_box(iter) }).await,
         Variant::FanOut(n) => {
-            let handles: Vec<_> = (0..n).map(|i| rt.spawn(async move { black_box(i) })).collect();
+            let handles: Vec<_> = (0..n)
+                .map(|i| rt.spawn(async move { black_box(i) }))
+                .collect();
             let mut sum = 0;
             for handle in handles {
                 sum += handle.await;
@@ -243,7 +269,11 @@ pub struct SpawnBench<R> {
 impl<R: Runtime> SpawnBench<R> {
     /// A bench of `variant`.
     pub fn new(rt: &R, variant: Variant) -> Self {
-        SpawnBench { rt: rt.clone(), variant, sum: 0 }
+        SpawnBench {
+            rt: rt.clone(),
+            variant,
+            sum: 0,
+        }
     }
 }
 
@@ -266,9 +296,14 @@ impl<R: Runtime> BatchRunner for SpawnBench<R> {
     }
 
     fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Violation> {
-        let expected =
-            (0..iters).fold(0u64, |acc, i| acc.wrapping_add(self.variant.expected_per_iter(i)));
-        Violation::check_eq("spawn: every task's value arrives (sum)", expected, self.sum)?;
+        let expected = (0..iters).fold(0u64, |acc, i| {
+            acc.wrapping_add(self.variant.expected_per_iter(i))
+        });
+        Violation::check_eq(
+            "spawn: every task's value arrives (sum)",
+            expected,
+            self.sum,
+        )?;
         Ok(None)
     }
 }

@@ -46,12 +46,18 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             doc: "an async method behind a trait object, boxed per call as async-trait does",
             native: false,
         },
-        VariantSpec { id: "spawned", doc: "each call is a spawned task", native: false },
+        VariantSpec {
+            id: "spawned",
+            doc: "each call is a spawned task",
+            native: false,
+        },
     ],
     params: &[PARAM_SYNC_RATIO],
     cases: || {
-        let ratios: Vec<ParamValue> =
-            [0.0, 0.5, 0.9, 1.0].into_iter().map(ParamValue::Float).collect();
+        let ratios: Vec<ParamValue> = [0.0, 0.5, 0.9, 1.0]
+            .into_iter()
+            .map(ParamValue::Float)
+            .collect();
         super::grid(
             "value_task",
             &["inline", "boxed", "dyn_trait", "spawned"],
@@ -73,7 +79,10 @@ impl SyncPattern {
     /// The pattern for `sync_ratio` in `0..=1`.
     pub fn new(sync_ratio: f64) -> Self {
         let ratio = sync_ratio.clamp(0.0, 1.0);
-        SyncPattern { threshold: (ratio * u64::MAX as f64) as u64, all: ratio >= 1.0 }
+        SyncPattern {
+            threshold: (ratio * u64::MAX as f64) as u64,
+            all: ratio >= 1.0,
+        }
     }
 
     /// Whether call `i` completes synchronously.
@@ -163,7 +172,10 @@ pub async fn run_calls<R: Runtime>(
             }
         }
         Variant::DynTrait => {
-            let source = Source { rt: rt.clone(), pattern };
+            let source = Source {
+                rt: rt.clone(),
+                pattern,
+            };
             let source: &dyn AsyncSource = black_box(&source);
             for i in 0..iters {
                 sum = sum.wrapping_add(source.get(black_box(i)).await);

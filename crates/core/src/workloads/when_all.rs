@@ -21,7 +21,10 @@ use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 pub const PARAM_N: ParamSpec = ParamSpec {
     name: "n",
     doc: "operations started and awaited by one WhenAll",
-    kind: ParamKind::Int { min: 1, max: 10_000_000 },
+    kind: ParamKind::Int {
+        min: 1,
+        max: 10_000_000,
+    },
 };
 
 /// `op`: what each operation does before returning its value.
@@ -55,10 +58,19 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     ],
     params: &[PARAM_N, PARAM_OP],
     cases: || {
-        let n: Vec<ParamValue> = [10, 1000, 100_000].into_iter().map(ParamValue::Int).collect();
-        let op: Vec<ParamValue> =
-            ["ready", "yield", "sleep_1ms"].into_iter().map(|s| ParamValue::Text(s.into())).collect();
-        super::grid("when_all", &["join_all", "spawn_join", "native"], &[("n", &n), ("op", &op)])
+        let n: Vec<ParamValue> = [10, 1000, 100_000]
+            .into_iter()
+            .map(ParamValue::Int)
+            .collect();
+        let op: Vec<ParamValue> = ["ready", "yield", "sleep_1ms"]
+            .into_iter()
+            .map(|s| ParamValue::Text(s.into()))
+            .collect();
+        super::grid(
+            "when_all",
+            &["join_all", "spawn_join", "native"],
+            &[("n", &n), ("op", &op)],
+        )
     },
 };
 
@@ -102,11 +114,7 @@ pub fn leaf_value(i: u64) -> u64 {
 ///
 /// The wait future is created here, so the returned future is `'static` and can be spawned
 /// without cloning the runtime handle.
-pub fn leaf<R: Runtime>(
-    rt: &R,
-    i: u64,
-    op: LeafOp,
-) -> impl Future<Output = u64> + Send + 'static {
+pub fn leaf<R: Runtime>(rt: &R, i: u64, op: LeafOp) -> impl Future<Output = u64> + Send + 'static {
     let wait = match op {
         LeafOp::Ready => Either::Left(std::future::ready(())),
         LeafOp::Yield => Either::Right(Either::Left(rt.yield_now())),
@@ -126,9 +134,12 @@ pub fn expected(n: u64) -> Vec<u64> {
 /// A position-weighted digest of results: differs when a result is missing, extra, wrong or
 /// out of place.
 pub fn digest(results: &[u64]) -> u64 {
-    results.iter().enumerate().fold(results.len() as u64, |acc, (i, v)| {
-        acc.wrapping_add((i as u64 + 1).wrapping_mul(*v))
-    })
+    results
+        .iter()
+        .enumerate()
+        .fold(results.len() as u64, |acc, (i, v)| {
+            acc.wrapping_add((i as u64 + 1).wrapping_mul(*v))
+        })
 }
 
 /// One way of writing WhenAll.
@@ -219,7 +230,10 @@ impl<R: Runtime, W: WhenAll<R>> BatchRunner for WhenAllBench<R, W> {
             return Err(Violation::new(
                 "when_all results equal f(0..n) in input order",
                 format!("digest {expected}"),
-                format!("digest {} (a result was missing, wrong or out of order)", self.digest_sum),
+                format!(
+                    "digest {} (a result was missing, wrong or out of order)",
+                    self.digest_sum
+                ),
             ));
         }
         if self.op == LeafOp::Sleep1ms {
@@ -248,7 +262,10 @@ pub fn check_concurrency(n: u64, elapsed: Duration) -> Result<(), Violation> {
     if n >= 100 && elapsed > sequential / 2 {
         return Err(Violation::new(
             "when_all with op=sleep_1ms runs its operations concurrently",
-            format!("under {:?} (half of {n} sleeps in sequence)", sequential / 2),
+            format!(
+                "under {:?} (half of {n} sleeps in sequence)",
+                sequential / 2
+            ),
             format!("{elapsed:?}"),
         ));
     }
@@ -259,6 +276,8 @@ pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildEr
     match case.variant.as_str() {
         "join_all" => Ok(Box::new(WhenAllBench::new(rt, JoinAll, &case.params)?)),
         "spawn_join" => Ok(Box::new(WhenAllBench::new(rt, SpawnJoin, &case.params)?)),
-        other => Err(BuildError::Unsupported(format!("when_all/{other} is runtime-native"))),
+        other => Err(BuildError::Unsupported(format!(
+            "when_all/{other} is runtime-native"
+        ))),
     }
 }

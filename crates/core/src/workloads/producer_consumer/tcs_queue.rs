@@ -9,7 +9,6 @@
 //! waiting takers then see `None`.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::channel::oneshot;
@@ -32,7 +31,9 @@ impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // A panic while holding the lock cannot leave the queues half-updated (every update
         // is a single push or pop), so a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -49,7 +50,9 @@ pub struct TcsReceiver<T> {
 impl<T> Clone for TcsSender<T> {
     fn clone(&self) -> Self {
         self.shared.lock().senders += 1;
-        TcsSender { shared: Arc::clone(&self.shared) }
+        TcsSender {
+            shared: Arc::clone(&self.shared),
+        }
     }
 }
 
@@ -69,60 +72,65 @@ impl<T> Drop for TcsSender<T> {
 }
 
 impl<T: Send + 'static> QueueSender<T> for TcsSender<T> {
-    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_ {
-        async move {
-            let mut item = item;
-            loop {
-                let wait = {
-                    let mut state = self.shared.lock();
-                    if let Some(taker) = state.waiting_takers.pop_front() {
-                        drop(state);
-                        match taker.send(item) {
-                            Ok(()) => return Ok(()),
-                            // That taker gave up; try the next one.
-                            Err(back) => {
-                                item = back;
-                                continue;
-                            }
+    async fn send(&self, item: T) -> Result<(), Closed> {
+        let mut item = item;
+        loop {
+            let wait = {
+                let mut state = self.shared.lock();
+                if let Some(taker) = state.waiting_takers.pop_front() {
+                    drop(state);
+                    match taker.send(item) {
+                        Ok(()) => return Ok(()),
+                        // That taker gave up; try the next one.
+                        Err(back) => {
+                            item = back;
+                            continue;
                         }
                     }
-                    if state.capacity.is_none_or(|cap| state.items.len() < cap) {
-                        state.items.push_back(item);
-                        return Ok(());
-                    }
-                    let (wake, wait) = oneshot::channel();
-                    state.waiting_adders.push_back(wake);
-                    wait
-                };
-                // Woken (or the queue went away) when an item is taken; try again.
-                let _ = wait.await;
-            }
+                }
+                if state.capacity.is_none_or(|cap| state.items.len() < cap) {
+                    state.items.push_back(item);
+                    return Ok(());
+                }
+                let (wake, wait) = oneshot::channel();
+                state.waiting_adders.push_back(wake);
+                wait
+            };
+            // Woken (or the queue went away) when an item is taken; try again.
+            let _ = wait.await;
         }
     }
 }
 
 impl<T: Send + 'static> QueueReceiver<T> for TcsReceiver<T> {
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_ {
-        async move {
-            let wait = {
-                let mut state = self.shared.lock();
-                if let Some(item) = state.items.pop_front() {
-                    let adders = &mut state.waiting_adders;
-                    while let Some(adder) = adders.pop_front() {
-                        if adder.send(()).is_ok() {
-                            break;
-                        }
-                    }
-                    return Some(item);
-                }
-                if state.senders == 0 {
-                    return None;
-                }
-                let (complete, wait) = oneshot::channel();
-                state.waiting_takers.push_back(complete);
-                wait
-            };
-            wait.await.ok()
+    async fn recv(&mut self) -> Option<T> {
+        let wait = {
+            let mut state = self.shared.lock();
+            if let Some(item) = state.items.pop_front() {
+                wake_one_adder(&mut state.waiting_adders);
+                return Some(item);
+            }
+            if state.senders == 0 {
+                return None;
+            }
+            let (complete, wait) = oneshot::channel();
+            state.waiting_takers.push_back(complete);
+            // A waiting adder can hand its item to this taker. Without this wake-up it
+            // may wait forever: the adder woken by the last take may have handed its
+            // item straight to a taker instead of refilling the queue, leaving the
+            // queue empty, this taker waiting and the other adders asleep.
+            wake_one_adder(&mut state.waiting_adders);
+            wait
+        };
+        wait.await.ok()
+    }
+}
+
+/// Wakes the oldest waiting adder that is still waiting (one whose `send` was not dropped).
+fn wake_one_adder(adders: &mut VecDeque<oneshot::Sender<()>>) {
+    while let Some(adder) = adders.pop_front() {
+        if adder.send(()).is_ok() {
+            break;
         }
     }
 }
@@ -153,8 +161,11 @@ impl QueueKind for TcsQueue {
                 senders: 1,
             }),
         });
-        let receivers =
-            (0..consumers.max(1)).map(|_| TcsReceiver { shared: Arc::clone(&shared) }).collect();
+        let receivers = (0..consumers.max(1))
+            .map(|_| TcsReceiver {
+                shared: Arc::clone(&shared),
+            })
+            .collect();
         (TcsSender { shared }, receivers)
     }
 }

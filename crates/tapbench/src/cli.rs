@@ -1,0 +1,76 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::plan::Profile;
+
+/// Benchmark the .NET Task-based Asynchronous Pattern, re-created in Rust, across async
+/// runtimes: time, allocations and latency per operation.
+#[derive(Debug, Parser)]
+#[command(name = "tapbench", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List runtime configurations, workloads, variants and parameters.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Measure the matrix (or a selection of it) and write a results file.
+    Run(RunArgs),
+    /// Print the table of a results file (reads the file only, runs nothing).
+    Show {
+        /// The results file.
+        file: PathBuf,
+    },
+    /// Run one cell and print its result (used by `run`; not for people).
+    #[command(name = "__cell", hide = true)]
+    Cell,
+}
+
+/// Formats of `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Sampling profile: smoke (CI, about a minute), quick, standard.
+    #[arg(long, value_enum, default_value = "quick")]
+    pub profile: Profile,
+    /// Runtime configurations to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub runtime: Vec<String>,
+    /// Workloads to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub workload: Vec<String>,
+    /// Variants to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub variant: Vec<String>,
+    /// Override a parameter, `name=value` (repeatable), for example `--param n=1000`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Worker threads for multi-threaded runtimes (default: logical CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Results file (default: results/<profile>-<UTC time>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Time budget of one cell in seconds (default: 60 smoke, 180 quick, 600 standard).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub cell_timeout: Option<u64>,
+}

@@ -1,0 +1,115 @@
+//! `tapbench`: which async runtime, and which way of writing a .NET TAP pattern, costs what.
+//!
+//! ```text
+//! tapbench list
+//! tapbench run --profile smoke
+//! tapbench run --runtime tokio-mt,smol-mt --workload when_all --param n=1000
+//! ```
+//!
+//! Exit codes: 0 success; 1 a performance gate found a regression; 2 bad input or an error
+//! (including cells that failed or timed out during a run).
+
+mod cli;
+mod env;
+mod list;
+mod plan;
+mod results;
+mod run;
+mod runner;
+mod runtimes;
+mod store;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use tapbench_measure::CountingAlloc;
+
+use crate::cli::{Cli, Command, ListFormat};
+
+// Counts allocations of every thread, runtime workers included (see tapbench-measure).
+#[global_allocator]
+static ALLOC: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
+
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(err),
+    };
+    match cli.command {
+        Command::Cell => runner::child_main(),
+        Command::List { format } => {
+            match format {
+                ListFormat::Text => print!("{}", list::text()),
+                ListFormat::Json => println!("{:#}", list::json()),
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Show { file } => match store::read_results(&file) {
+            Ok(results) => {
+                println!(
+                    "{} profile, {} cells, tapbench {}, {}",
+                    results.profile,
+                    results.cells.len(),
+                    results.tool_version,
+                    results.created_at
+                );
+                print!("{}", table::render(&results.cells));
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(&err.into()),
+        },
+        Command::Run(args) => match run::run(args) {
+            Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+            Ok(summary) => {
+                eprintln!(
+                    "error: {} cell(s) failed or timed out; their reasons are in {}",
+                    summary.failed,
+                    summary.path.display()
+                );
+                ExitCode::from(EXIT_ERROR)
+            }
+            Err(err) => fail(&err),
+        },
+    }
+}
+
+/// One line on stderr, exit code 2.
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {err:#}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// Help and version go to stdout with exit 0; usage errors become one line (plus the
+/// accepted values, when clap lists them) and exit 2.
+fn usage_error(err: clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::from(EXIT_ERROR)
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines.next().unwrap_or("error: invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let values = lines
+                .find(|l| l.starts_with("[possible values"))
+                .unwrap_or("");
+            let values = if values.is_empty() {
+                String::new()
+            } else {
+                format!(" {values}")
+            };
+            eprintln!("error: {first}{values} (see `tapbench --help`)");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

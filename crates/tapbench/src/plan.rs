@@ -1,0 +1,298 @@
+//! Which cells a run measures: the catalogue's cases, filtered and overridden by the command
+//! line, crossed with the selected runtime configurations.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use tapbench_core::{catalogue, Case, ParamValue, RuntimeInfo, WorkloadSpec};
+use tapbench_measure::SamplingPlan;
+
+use crate::runtimes;
+
+/// A sampling profile: how long to warm up, how long a sample lasts, how many samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// For CI: the whole matrix in about a minute; 5 samples of at least 3 ms.
+    Smoke,
+    /// A useful first look: 15 samples of at least 20 ms.
+    Quick,
+    /// For publishing: 30 samples of at least 50 ms.
+    Standard,
+}
+
+impl Profile {
+    /// The profile's name in results files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Smoke => "smoke",
+            Profile::Quick => "quick",
+            Profile::Standard => "standard",
+        }
+    }
+
+    /// Warm-up, sample length and sample count. A cell whose samples run past the
+    /// profile's sampling budget (an operation of seconds) stops at the minimum count.
+    pub fn sampling(self) -> SamplingPlan {
+        let (warmup_ms, sample_ms, samples, min_samples, budget_s) = match self {
+            Profile::Smoke => (20, 3, 5, 3, 2),
+            Profile::Quick => (200, 20, 15, 6, 20),
+            Profile::Standard => (1000, 50, 30, 10, 120),
+        };
+        SamplingPlan {
+            warmup: Duration::from_millis(warmup_ms),
+            sample_target: Duration::from_millis(sample_ms),
+            samples,
+            max_sampling_time: Some(Duration::from_secs(budget_s)),
+            min_samples,
+        }
+    }
+
+    /// The default time budget of one cell.
+    pub fn cell_timeout(self) -> Duration {
+        Duration::from_secs(match self {
+            Profile::Smoke => 60,
+            Profile::Quick => 180,
+            Profile::Standard => 600,
+        })
+    }
+}
+
+/// One cell to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedCell {
+    /// `runtime/workload/variant/params`.
+    pub id: String,
+    /// Runtime configuration id.
+    pub runtime: &'static str,
+    /// Worker threads for this configuration.
+    pub threads: usize,
+    /// Workload, variant and parameters.
+    pub case: Case,
+}
+
+/// What the command line selects.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Runtime ids (empty: all).
+    pub runtimes: Vec<String>,
+    /// Workload ids (empty: all).
+    pub workloads: Vec<String>,
+    /// Variant ids (empty: all).
+    pub variants: Vec<String>,
+    /// `name=value` parameter overrides.
+    pub params: Vec<String>,
+    /// Worker threads for multi-threaded configurations.
+    pub threads: usize,
+}
+
+/// Builds the matrix of cells for `selection`.
+///
+/// # Errors
+///
+/// An unknown runtime, workload or variant id, an override naming a parameter that no
+/// selected workload has, or an invalid value.
+pub fn plan(selection: &Selection) -> Result<Vec<PlannedCell>> {
+    let runtimes = select_runtimes(&selection.runtimes)?;
+    let workloads = select_workloads(&selection.workloads)?;
+    check_variants(&selection.variants, &workloads)?;
+    let overrides = parse_overrides(&selection.params, &workloads)?;
+
+    let mut cases: Vec<Case> = Vec::new();
+    for workload in &workloads {
+        for mut case in (workload.cases)() {
+            if !selection.variants.is_empty() && !selection.variants.contains(&case.variant) {
+                continue;
+            }
+            for (name, value) in &overrides {
+                if let Some(slot) = case.params.0.get_mut(name) {
+                    if workload.param(name).is_some() {
+                        *slot = value.clone();
+                    }
+                }
+            }
+            if !cases.contains(&case) {
+                cases.push(case);
+            }
+        }
+    }
+    if cases.is_empty() {
+        bail!("the selection matches no cell (check --workload and --variant)");
+    }
+    let mut cells = Vec::with_capacity(cases.len() * runtimes.len());
+    for runtime in &runtimes {
+        for case in &cases {
+            cells.push(PlannedCell {
+                id: format!("{}/{case}", runtime.id),
+                runtime: runtime.id,
+                threads: runtime.threads(selection.threads),
+                case: case.clone(),
+            });
+        }
+    }
+    Ok(cells)
+}
+
+fn select_runtimes(ids: &[String]) -> Result<Vec<&'static RuntimeInfo>> {
+    if ids.is_empty() {
+        return Ok(runtimes::all().iter().collect());
+    }
+    ids.iter()
+        .map(|id| {
+            runtimes::find(id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown runtime `{id}` (known: {}; see `tapbench list`)",
+                    runtimes::all()
+                        .iter()
+                        .map(|r| r.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn select_workloads(ids: &[String]) -> Result<Vec<&'static WorkloadSpec>> {
+    if ids.is_empty() {
+        return Ok(catalogue().iter().collect());
+    }
+    ids.iter()
+        .map(|id| {
+            tapbench_core::find_workload(id).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown workload `{id}` (known: {}; see `tapbench list`)",
+                    catalogue()
+                        .iter()
+                        .map(|w| w.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+fn check_variants(variants: &[String], workloads: &[&WorkloadSpec]) -> Result<()> {
+    for variant in variants {
+        if !workloads.iter().any(|w| w.variant(variant).is_some()) {
+            let known: Vec<String> = workloads
+                .iter()
+                .flat_map(|w| w.variants.iter().map(move |v| format!("{}/{}", w.id, v.id)))
+                .collect();
+            bail!(
+                "unknown variant `{variant}` for the selected workloads (known: {})",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+fn parse_overrides(
+    raw: &[String],
+    workloads: &[&WorkloadSpec],
+) -> Result<Vec<(String, ParamValue)>> {
+    let mut out = Vec::new();
+    for item in raw {
+        let Some((name, value)) = item.split_once('=') else {
+            bail!("invalid --param `{item}`: expected name=value, for example n=1000");
+        };
+        let name = name.trim();
+        let specs: Vec<_> = workloads.iter().filter_map(|w| w.param(name)).collect();
+        let Some(first) = specs.first() else {
+            bail!(
+                "no selected workload has a parameter `{name}` (see `tapbench list` for each \
+                 workload's parameters)"
+            );
+        };
+        // Workloads sharing a parameter name share its meaning; check against each.
+        let value = first.parse(value)?;
+        for spec in &specs[1..] {
+            spec.check(&value)?;
+        }
+        out.push((name.to_string(), value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel() -> Selection {
+        Selection {
+            threads: 2,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn full_matrix_covers_every_runtime_and_has_unique_ids() {
+        let cells = plan(&sel()).unwrap();
+        for rt in runtimes::all() {
+            assert!(cells.iter().any(|c| c.runtime == rt.id));
+        }
+        let mut ids: Vec<_> = cells.iter().map(|c| c.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), cells.len());
+        let single = cells.iter().find(|c| c.runtime == "tokio-ct").unwrap();
+        assert_eq!(single.threads, 1);
+    }
+
+    #[test]
+    fn filters_and_overrides() {
+        let s = Selection {
+            runtimes: vec!["smol-local".into()],
+            workloads: vec!["when_all".into()],
+            variants: vec!["join_all".into()],
+            params: vec!["n=7".into()],
+            ..sel()
+        };
+        let cells = plan(&s).unwrap();
+        assert_eq!(cells.len(), 3, "three ops once n is fixed");
+        assert!(cells
+            .iter()
+            .all(|c| c.id.starts_with("smol-local/when_all/join_all/n=7,")));
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_reason() {
+        let err = |s: Selection| plan(&s).unwrap_err().to_string();
+        assert!(err(Selection {
+            runtimes: vec!["tokyo".into()],
+            ..sel()
+        })
+        .contains("unknown runtime `tokyo`"));
+        assert!(err(Selection {
+            workloads: vec!["nope".into()],
+            ..sel()
+        })
+        .contains("unknown workload"));
+        assert!(err(Selection {
+            variants: vec!["nope".into()],
+            ..sel()
+        })
+        .contains("unknown variant"));
+        assert!(err(Selection {
+            params: vec!["n=0".into()],
+            ..sel()
+        })
+        .contains("parameter `n`"));
+        assert!(err(Selection {
+            params: vec!["n=ten".into()],
+            ..sel()
+        })
+        .contains("parameter `n`"));
+        assert!(err(Selection {
+            params: vec!["zzz=1".into()],
+            ..sel()
+        })
+        .contains("`zzz`"));
+        assert!(err(Selection {
+            params: vec!["n".into()],
+            ..sel()
+        })
+        .contains("name=value"));
+    }
+}

@@ -1,0 +1,157 @@
+//! The results file, schema version 1: what a run measured, cell by cell.
+//!
+//! Written by `tapbench run` (through [`crate::store`]), read by every other command.
+//! Field names carry their units (`time_ns_per_op`, `bytes_per_op`); a cell that did not
+//! measure anything (failed, timed out, skipped) has `null` measurements and an `error`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tapbench_core::Params;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole results file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsFile {
+    /// Always [`SCHEMA_VERSION`] when written by this build.
+    pub schema_version: u32,
+    /// Version of the tapbench that wrote the file.
+    pub tool_version: String,
+    /// When the run started (RFC 3339, UTC).
+    pub created_at: String,
+    /// Sampling profile (`smoke`, `quick`, `standard`).
+    pub profile: String,
+    /// The machine and build the run was measured on.
+    pub env: Env,
+    /// One entry per cell, in plan order.
+    pub cells: Vec<CellResult>,
+}
+
+/// The machine and build a run was measured on, and what could have disturbed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Env {
+    /// Operating system, distribution and kernel.
+    pub os: String,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical CPUs available to the process.
+    pub logical_cpus: usize,
+    /// Worker threads given to multi-threaded runtimes (`--threads`).
+    pub threads: usize,
+    /// `rustc --version` of the build.
+    pub rustc: String,
+    /// Git commit of the build, when known (`-dirty` when the tree had changes).
+    pub git_commit: Option<String>,
+    /// Versions of the runtime crates in the build (`tokio`, `smol`, ...).
+    pub runtime_crates: BTreeMap<String, String>,
+    /// 1, 5 and 15 minute load averages at the start of the run, when readable.
+    pub load_average: Option<[f64; 3]>,
+    /// CPU frequency governor, when readable.
+    pub cpu_governor: Option<String>,
+}
+
+/// How a cell ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured and verified.
+    Ok,
+    /// A violated invariant, a panic or a crash; `error` says which.
+    Failed,
+    /// Exceeded its time budget and was stopped.
+    Timeout,
+    /// The runtime cannot run this variant; `error` says why.
+    Skipped,
+}
+
+impl Status {
+    /// The lowercase name used in files and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Timeout => "timeout",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// Time per operation over the samples of a cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeNsPerOp {
+    /// Median of the samples.
+    pub median: f64,
+    /// Lower bound of the distribution-free 95% interval of the median.
+    pub ci95_low: f64,
+    /// Upper bound of that interval.
+    pub ci95_high: f64,
+    /// Coverage the interval really has (below 0.95 with fewer than six samples).
+    pub ci_coverage: f64,
+    /// Coefficient of variation of the samples.
+    pub cv: f64,
+    /// Samples outside the Tukey fences (kept in `samples`).
+    pub outliers: usize,
+    /// Every sample, nanoseconds per operation, in the order taken.
+    pub samples: Vec<f64>,
+}
+
+/// Latency percentiles of single operations, nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyNs {
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// 99.9th percentile.
+    pub p999: u64,
+    /// Largest.
+    pub max: u64,
+    /// Operations recorded.
+    pub count: u64,
+}
+
+/// One cell: a workload variant with parameters, on one runtime configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellResult {
+    /// `runtime/workload/variant/params`, unique in a file.
+    pub id: String,
+    /// Runtime configuration id.
+    pub runtime: String,
+    /// Workload id.
+    pub workload: String,
+    /// Variant id.
+    pub variant: String,
+    /// Parameters.
+    pub params: Params,
+    /// Worker threads of the runtime configuration.
+    pub threads: usize,
+    /// How the cell ended.
+    pub status: Status,
+    /// Why the cell did not end `ok`.
+    pub error: Option<String>,
+    /// Operations per sample.
+    pub ops: Option<u64>,
+    /// Time per operation.
+    pub time_ns_per_op: Option<TimeNsPerOp>,
+    /// Operations per second, from the median time per operation.
+    pub throughput_ops_per_s: Option<f64>,
+    /// Heap allocations per operation, all threads.
+    pub allocs_per_op: Option<f64>,
+    /// Bytes allocated per operation, all threads.
+    pub bytes_per_op: Option<f64>,
+    /// Per-operation latency percentiles, for workloads that have them.
+    pub latency_ns: Option<LatencyNs>,
+    /// Whether the workload's answer was checked in the measured run.
+    pub verified: bool,
+    /// Wall-clock seconds the cell took, runtime start-up and warm-up included.
+    pub wall_s: f64,
+}

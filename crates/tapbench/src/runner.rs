@@ -1,0 +1,325 @@
+//! Running cells, each in a child process of its own (as BenchmarkDotNet does).
+//!
+//! The parent (`tapbench run`) starts `tapbench __cell` once per cell, hands it the cell on
+//! stdin as JSON, and reads the cell's result from its stdout. The child builds one runtime,
+//! measures one cell and exits, so one cell's allocations, heap and thread pools never
+//! touch the next; a child that panics or crashes is recorded as `failed`, and one that
+//! exceeds its time budget is killed and recorded as `timeout`, while the run goes on.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use tapbench_core::{BuildError, Case, CellError, Params};
+use tapbench_measure::stats::summarize;
+use tapbench_measure::{Measurement, SamplingPlan};
+use wait_timeout::ChildExt;
+
+use crate::plan::PlannedCell;
+use crate::results::{CellResult, LatencyNs, Status, TimeNsPerOp};
+use crate::runtimes;
+
+/// The hidden subcommand that runs one cell.
+pub const CHILD_COMMAND: &str = "__cell";
+
+/// Prefix of the line a child's panic hook writes to stderr.
+const PANIC_MARK: &str = "tapbench-cell-panic: ";
+
+/// One cell, as handed to a child process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CellRequest {
+    /// Cell id.
+    pub id: String,
+    /// Runtime configuration id.
+    pub runtime: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Workload id.
+    pub workload: String,
+    /// Variant id.
+    pub variant: String,
+    /// Parameters.
+    pub params: Params,
+    /// Warm-up, nanoseconds.
+    pub warmup_ns: u64,
+    /// Target sample length, nanoseconds.
+    pub sample_target_ns: u64,
+    /// Samples.
+    pub samples: usize,
+    /// Sampling budget, nanoseconds (`None`: no budget).
+    pub max_sampling_ns: Option<u64>,
+    /// Fewest samples.
+    pub min_samples: usize,
+}
+
+impl CellRequest {
+    /// The request for `cell` under `plan`.
+    pub fn new(cell: &PlannedCell, plan: SamplingPlan) -> Self {
+        CellRequest {
+            id: cell.id.clone(),
+            runtime: cell.runtime.to_string(),
+            threads: cell.threads,
+            workload: cell.case.workload.clone(),
+            variant: cell.case.variant.clone(),
+            params: cell.case.params.clone(),
+            warmup_ns: plan.warmup.as_nanos() as u64,
+            sample_target_ns: plan.sample_target.as_nanos() as u64,
+            samples: plan.samples,
+            max_sampling_ns: plan.max_sampling_time.map(|d| d.as_nanos() as u64),
+            min_samples: plan.min_samples,
+        }
+    }
+
+    fn sampling(&self) -> SamplingPlan {
+        SamplingPlan {
+            warmup: Duration::from_nanos(self.warmup_ns),
+            sample_target: Duration::from_nanos(self.sample_target_ns),
+            samples: self.samples,
+            max_sampling_time: self.max_sampling_ns.map(Duration::from_nanos),
+            min_samples: self.min_samples,
+        }
+    }
+
+    fn unmeasured(&self, status: Status, reason: String) -> CellResult {
+        CellResult {
+            id: self.id.clone(),
+            runtime: self.runtime.clone(),
+            workload: self.workload.clone(),
+            variant: self.variant.clone(),
+            params: self.params.clone(),
+            threads: self.threads,
+            status,
+            error: Some(reason),
+            ops: None,
+            time_ns_per_op: None,
+            throughput_ops_per_s: None,
+            allocs_per_op: None,
+            bytes_per_op: None,
+            latency_ns: None,
+            verified: false,
+            wall_s: 0.0,
+        }
+    }
+}
+
+/// Runs `request` in this process and describes the outcome as a cell result.
+pub fn execute(request: &CellRequest) -> CellResult {
+    let case = Case::new(&request.workload, &request.variant, request.params.clone());
+    let started = Instant::now();
+    let outcome = runtimes::run_cell(&request.runtime, request.threads, &case, request.sampling());
+    let mut result = match outcome {
+        Ok(measurement) => measured(request, &measurement),
+        Err(CellError::Build(BuildError::Unsupported(reason))) => {
+            request.unmeasured(Status::Skipped, reason)
+        }
+        Err(err) => request.unmeasured(Status::Failed, err.to_string()),
+    };
+    result.wall_s = started.elapsed().as_secs_f64();
+    result
+}
+
+fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
+    let stats = summarize(&m.sample_ns_per_op);
+    let mut result = request.unmeasured(Status::Ok, String::new());
+    result.error = None;
+    result.ops = Some(m.ops_per_sample);
+    result.time_ns_per_op = stats.map(|s| TimeNsPerOp {
+        median: s.median,
+        ci95_low: s.ci95_low,
+        ci95_high: s.ci95_high,
+        ci_coverage: s.ci_coverage,
+        cv: s.cv,
+        outliers: s.outliers_low + s.outliers_high,
+        samples: m.sample_ns_per_op.clone(),
+    });
+    result.throughput_ops_per_s = stats.filter(|s| s.median > 0.0).map(|s| 1e9 / s.median);
+    result.allocs_per_op = m.allocs_per_op;
+    result.bytes_per_op = m.bytes_per_op;
+    result.latency_ns = m
+        .latency
+        .as_ref()
+        .and_then(|l| l.summary())
+        .map(|s| LatencyNs {
+            p50: s.p50_ns,
+            p90: s.p90_ns,
+            p99: s.p99_ns,
+            p999: s.p999_ns,
+            max: s.max_ns,
+            count: s.count,
+        });
+    result.verified = m.batches_checked > 0;
+    result
+}
+
+/// The child side: reads a [`CellRequest`] from stdin, runs it, writes the [`CellResult`]
+/// as one JSON line on stdout. Panics are reported on stderr behind a marker for the parent.
+pub fn child_main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(non-string panic payload)".into());
+        let location = info
+            .location()
+            .map(|l| format!(" at {l}"))
+            .unwrap_or_default();
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_string();
+        let one_line = message.replace('\n', " ");
+        eprintln!("{PANIC_MARK}{one_line} (thread `{thread}`{location})");
+    }));
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("error: cannot read the cell request from stdin: {e}");
+        return ExitCode::from(2);
+    }
+    let request: CellRequest = match serde_json::from_str(&input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: invalid cell request: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = execute(&request);
+    let mut stdout = std::io::stdout().lock();
+    match serde_json::to_string(&result) {
+        Ok(line)
+            if writeln!(stdout, "{line}")
+                .and_then(|_| stdout.flush())
+                .is_ok() =>
+        {
+            ExitCode::SUCCESS
+        }
+        _ => ExitCode::from(2),
+    }
+}
+
+/// Starts child processes for cells.
+#[derive(Debug, Clone)]
+pub struct CellLauncher {
+    exe: PathBuf,
+    timeout: Duration,
+}
+
+impl CellLauncher {
+    /// A launcher that re-runs this executable with a per-cell time budget.
+    ///
+    /// # Errors
+    ///
+    /// The path of the running executable cannot be found.
+    pub fn new(timeout: Duration) -> Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the tapbench executable")?;
+        Ok(CellLauncher { exe, timeout })
+    }
+
+    /// Runs `cell` in a child process and returns its result; never fails: a crash, a panic
+    /// or a timeout becomes a `failed` or `timeout` cell.
+    pub fn run(&self, cell: &PlannedCell, plan: SamplingPlan) -> CellResult {
+        let request = CellRequest::new(cell, plan);
+        let started = Instant::now();
+        let mut result = match self.run_child(&request) {
+            Ok(result) => result,
+            Err(failure) => failure.into_result(&request, self.timeout),
+        };
+        result.wall_s = started.elapsed().as_secs_f64();
+        result
+    }
+
+    fn run_child(&self, request: &CellRequest) -> Result<CellResult, ChildFailure> {
+        let input = serde_json::to_vec(request).map_err(|e| ChildFailure::Io(e.to_string()))?;
+        let mut child = Command::new(&self.exe)
+            .arg(CHILD_COMMAND)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| ChildFailure::Io(format!("cannot start a cell process: {e}")))?;
+        // The request is small; write it and close stdin so the child can start.
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(&input)
+                .map_err(|e| ChildFailure::Io(e.to_string()))?;
+        }
+        // Drain stdout and stderr on threads so a chatty child cannot block on a full pipe.
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        let status = match child.wait_timeout(self.timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ChildFailure::Timeout);
+            }
+            Err(e) => return Err(ChildFailure::Io(format!("cannot wait for the cell: {e}"))),
+        };
+        let stdout = stdout
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        let stderr = stderr
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        if let Some(panic) = stderr.lines().find_map(|l| l.strip_prefix(PANIC_MARK)) {
+            return Err(ChildFailure::Panicked(panic.to_string()));
+        }
+        if !status.success() {
+            let last = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            return Err(ChildFailure::Crashed(format!(
+                "cell process ended with {status}: {last}"
+            )));
+        }
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        serde_json::from_str(line)
+            .map_err(|e| ChildFailure::Crashed(format!("cell process gave no result ({e})")))
+    }
+}
+
+fn drain<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = pipe.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    })
+}
+
+enum ChildFailure {
+    Timeout,
+    Panicked(String),
+    Crashed(String),
+    Io(String),
+}
+
+impl ChildFailure {
+    fn into_result(self, request: &CellRequest, timeout: Duration) -> CellResult {
+        match self {
+            ChildFailure::Timeout => request.unmeasured(
+                Status::Timeout,
+                format!(
+                    "exceeded the cell time budget of {} s and was stopped",
+                    timeout.as_secs_f64()
+                ),
+            ),
+            ChildFailure::Panicked(message) => {
+                request.unmeasured(Status::Failed, format!("panicked: {message}"))
+            }
+            ChildFailure::Crashed(message) | ChildFailure::Io(message) => {
+                request.unmeasured(Status::Failed, message)
+            }
+        }
+    }
+}
