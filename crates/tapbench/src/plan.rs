@@ -34,7 +34,7 @@ impl Profile {
     /// profile's sampling budget (an operation of seconds) stops at the minimum count.
     pub fn sampling(self) -> SamplingPlan {
         let (warmup_ms, sample_ms, samples, min_samples, budget_s) = match self {
-            Profile::Smoke => (20, 3, 5, 3, 2),
+            Profile::Smoke => (20, 3, 5, 3, 1),
             Profile::Quick => (200, 20, 15, 6, 20),
             Profile::Standard => (1000, 50, 30, 10, 120),
         };
