@@ -32,6 +32,10 @@ pub struct WorkloadSpec {
     pub params: &'static [ParamSpec],
     /// The default parameter grid: every case run by `tapbench run`.
     pub cases: fn() -> Vec<Case>,
+    /// A generous estimate of the peak heap one iteration needs with these parameters (the
+    /// variant is not considered: the most demanding one counts), so that sizes that cannot
+    /// fit in memory are refused before anything runs.
+    pub memory_bytes: fn(&Params) -> u64,
 }
 
 impl WorkloadSpec {

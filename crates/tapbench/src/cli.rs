@@ -49,9 +49,10 @@ pub enum ListFormat {
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Sampling profile: smoke (CI, about a minute), quick, standard.
-    #[arg(long, value_enum, default_value = "quick")]
-    pub profile: Profile,
+    /// Sampling profile: smoke (CI, about a minute), quick, standard [default: quick, or the
+    /// profile of the file given to --resume].
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
     /// Runtime configurations to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub runtime: Vec<String>,
@@ -68,8 +69,12 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
     /// Results file (default: results/<profile>-<UTC time>.json).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Complete an interrupted run: measure only the selected cells missing from FILE and
+    /// add them to it (same profile and threads as the file).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
     /// Time budget of one cell in seconds (default: 60 smoke, 180 quick, 600 standard).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cell_timeout: Option<u64>,

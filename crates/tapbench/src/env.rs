@@ -28,6 +28,14 @@ pub fn logical_cpus() -> usize {
         .unwrap_or(1)
 }
 
+/// Memory available to new processes (`MemAvailable` of `/proc/meminfo`), when readable.
+pub fn available_memory_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
 fn read_trimmed(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()

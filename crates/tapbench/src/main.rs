@@ -7,10 +7,12 @@
 //! ```
 //!
 //! Exit codes: 0 success; 1 a performance gate found a regression; 2 bad input or an error
-//! (including cells that failed or timed out during a run).
+//! (including cells that failed or timed out during a run); 130 a run stopped by Ctrl-C
+//! (everything finished is saved; `--resume` completes it).
 
 mod cli;
 mod env;
+mod interrupt;
 mod list;
 mod plan;
 mod results;
@@ -33,6 +35,8 @@ use crate::cli::{Cli, Command, ListFormat};
 static ALLOC: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
 
 const EXIT_ERROR: u8 = 2;
+/// The shell's code for "ended by SIGINT": a run stopped by Ctrl-C (after saving).
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
             Err(err) => fail(&err.into()),
         },
         Command::Run(args) => match run::run(args) {
+            Ok(summary) if summary.interrupted => ExitCode::from(EXIT_INTERRUPTED),
             Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
             Ok(summary) => {
                 eprintln!(

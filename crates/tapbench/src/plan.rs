@@ -30,6 +30,13 @@ impl Profile {
         }
     }
 
+    /// The profile named `name` in a results file.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        [Profile::Smoke, Profile::Quick, Profile::Standard]
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
+
     /// Warm-up, sample length and sample count. A cell whose samples run past the
     /// profile's sampling budget (an operation of seconds) stops at the minimum count.
     pub fn sampling(self) -> SamplingPlan {
@@ -83,6 +90,11 @@ pub struct Selection {
     pub params: Vec<String>,
     /// Worker threads for multi-threaded configurations.
     pub threads: usize,
+    /// Bytes of memory a cell may need at most (`None`: no check). Cells whose estimate is
+    /// larger are refused before anything runs.
+    pub memory_limit: Option<u64>,
+    /// Offer the test-only workloads (`fault`) too.
+    pub test_workloads: bool,
 }
 
 /// Builds the matrix of cells for `selection`.
@@ -93,7 +105,7 @@ pub struct Selection {
 /// selected workload has, or an invalid value.
 pub fn plan(selection: &Selection) -> Result<Vec<PlannedCell>> {
     let runtimes = select_runtimes(&selection.runtimes)?;
-    let workloads = select_workloads(&selection.workloads)?;
+    let workloads = select_workloads(&selection.workloads, selection.test_workloads)?;
     check_variants(&selection.variants, &workloads)?;
     let overrides = parse_overrides(&selection.params, &workloads)?;
 
@@ -117,6 +129,11 @@ pub fn plan(selection: &Selection) -> Result<Vec<PlannedCell>> {
     }
     if cases.is_empty() {
         bail!("the selection matches no cell (check --workload and --variant)");
+    }
+    if let Some(limit) = selection.memory_limit {
+        for case in &cases {
+            check_memory(case, limit)?;
+        }
     }
     let mut cells = Vec::with_capacity(cases.len() * runtimes.len());
     for runtime in &runtimes {
@@ -152,13 +169,56 @@ fn select_runtimes(ids: &[String]) -> Result<Vec<&'static RuntimeInfo>> {
         .collect()
 }
 
-fn select_workloads(ids: &[String]) -> Result<Vec<&'static WorkloadSpec>> {
+/// Refuses a case whose memory estimate exceeds `limit` bytes, quoting the estimate.
+fn check_memory(case: &Case, limit: u64) -> Result<()> {
+    let Some(spec) = tapbench_core::find_workload(&case.workload) else {
+        return Ok(());
+    };
+    let needed = (spec.memory_bytes)(&case.params);
+    if needed > limit {
+        bail!(
+            "{case}: needs about {} of memory (estimate), more than the {} this run may use; \
+             choose smaller parameters",
+            format_bytes(needed),
+            format_bytes(limit)
+        );
+    }
+    Ok(())
+}
+
+/// Bytes in binary units with one decimal (`1.5 GiB`).
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn select_workloads(ids: &[String], test_workloads: bool) -> Result<Vec<&'static WorkloadSpec>> {
     if ids.is_empty() {
         return Ok(catalogue().iter().collect());
     }
+    let offered = |id: &str| {
+        catalogue()
+            .iter()
+            .chain(if test_workloads {
+                tapbench_core::workloads::test_workloads()
+            } else {
+                &[]
+            })
+            .find(|w| w.id == id)
+    };
     ids.iter()
         .map(|id| {
-            tapbench_core::find_workload(id).ok_or_else(|| {
+            offered(id).ok_or_else(|| {
                 anyhow::anyhow!(
                     "unknown workload `{id}` (known: {}; see `tapbench list`)",
                     catalogue()
@@ -294,5 +354,40 @@ mod tests {
             ..sel()
         })
         .contains("name=value"));
+    }
+
+    #[test]
+    fn sizes_that_cannot_fit_are_refused_with_the_estimate() {
+        let s = Selection {
+            workloads: vec!["when_all".into()],
+            params: vec!["n=4000000000".into()],
+            memory_limit: Some(8 << 30),
+            ..sel()
+        };
+        let e = plan(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("needs about 1.9 TiB") && e.contains("8.0 GiB"),
+            "{e}"
+        );
+        // The default grid fits in 1 GiB.
+        assert!(plan(&Selection {
+            memory_limit: Some(1 << 30),
+            ..sel()
+        })
+        .is_ok());
+    }
+
+    #[test]
+    fn test_workloads_need_the_switch() {
+        let s = |test_workloads| Selection {
+            workloads: vec!["fault".into()],
+            test_workloads,
+            ..sel()
+        };
+        assert!(plan(&s(false))
+            .unwrap_err()
+            .to_string()
+            .contains("unknown workload `fault`"));
+        assert_eq!(plan(&s(true)).unwrap().len(), 4 * runtimes::all().len());
     }
 }

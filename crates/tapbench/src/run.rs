@@ -1,18 +1,20 @@
 //! `tapbench run`: plan the cells, run each in its own process, rewrite the results file
 //! after every cell, and print a short table.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tapbench_core::workloads::fault::FAULTS_SWITCH;
 
 use crate::cli::RunArgs;
-use crate::plan::{self, PlannedCell, Selection};
+use crate::plan::{self, PlannedCell, Profile, Selection};
 use crate::results::{CellResult, ResultsFile, Status, SCHEMA_VERSION};
 use crate::runner::CellLauncher;
-use crate::{env, store, table};
+use crate::{env, interrupt, store, table};
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,55 +23,114 @@ pub struct RunSummary {
     pub path: PathBuf,
     /// Cells that ended `failed` or `timeout`.
     pub failed: usize,
+    /// Whether Ctrl-C stopped the run before every cell had run.
+    pub interrupted: bool,
 }
 
-/// Runs the cells selected by `args`.
+/// Runs the cells selected by `args` (or, with `--resume`, those missing from the file).
 ///
 /// # Errors
 ///
-/// Bad input (unknown ids, invalid parameters, an unwritable output path) before anything
-/// runs, or a results file that can no longer be written.
+/// Bad input (unknown ids, invalid parameters, conflicting flags, an unreadable file to
+/// resume, an unwritable output path) before anything runs, or a results file that can no
+/// longer be written.
 pub fn run(args: RunArgs) -> Result<RunSummary> {
-    let threads = args
-        .threads
-        .map(usize::from)
-        .unwrap_or_else(env::logical_cpus);
+    let resumed = match &args.resume {
+        Some(path) => Some(store::read_results(path)?),
+        None => None,
+    };
+    let profile = match (&resumed, args.profile) {
+        (Some(file), given) => {
+            let profile = Profile::from_name(&file.profile).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: cannot resume: unknown profile `{}`",
+                    args.resume.as_deref().unwrap_or(Path::new("")).display(),
+                    file.profile
+                )
+            })?;
+            if let Some(given) = given.filter(|g| *g != profile) {
+                bail!(
+                    "conflicting flags: --profile {} but the file to resume was measured with \
+                     the {} profile",
+                    given.as_str(),
+                    profile.as_str()
+                );
+            }
+            profile
+        }
+        (None, given) => given.unwrap_or(Profile::Quick),
+    };
+    let threads = match (&resumed, args.threads.map(usize::from)) {
+        (Some(file), Some(given)) if given != file.env.threads => bail!(
+            "conflicting flags: --threads {given} but the file to resume was measured with {}",
+            file.env.threads
+        ),
+        (Some(file), _) => file.env.threads,
+        (None, given) => given.unwrap_or_else(env::logical_cpus),
+    };
     let selection = Selection {
         runtimes: args.runtime,
         workloads: args.workload,
         variants: args.variant,
         params: args.params,
         threads,
+        memory_limit: env::available_memory_bytes(),
+        test_workloads: std::env::var(FAULTS_SWITCH).is_ok_and(|v| v == "1"),
     };
-    let cells = plan::plan(&selection)?;
-    let now = SystemTime::now();
-    let created_at = humantime::format_rfc3339_seconds(now).to_string();
-    let path = args
-        .out
-        .unwrap_or_else(|| default_path(args.profile.as_str(), &created_at));
-    store::check_writable(&path)?;
+    let mut cells = plan::plan(&selection)?;
 
-    let sampling = args.profile.sampling();
+    let (path, mut results) = match resumed {
+        Some(file) => {
+            let path = args.resume.unwrap_or_default();
+            let done: HashSet<&str> = file.cells.iter().map(|c| c.id.as_str()).collect();
+            cells.retain(|c| !done.contains(c.id.as_str()));
+            eprintln!(
+                "resuming {}: {} cells already measured, {} to run",
+                path.display(),
+                file.cells.len(),
+                cells.len()
+            );
+            (path, file)
+        }
+        None => {
+            let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+            let path = args
+                .out
+                .unwrap_or_else(|| default_path(profile.as_str(), &created_at));
+            let results = ResultsFile {
+                schema_version: SCHEMA_VERSION,
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                created_at,
+                profile: profile.as_str().to_string(),
+                env: env::capture(threads),
+                cells: Vec::with_capacity(cells.len()),
+            };
+            (path, results)
+        }
+    };
+    store::check_writable(&path)?;
+    // A valid file from the start: an interrupted run always leaves one behind.
+    store::write_results(&path, &results)?;
+
+    let sampling = profile.sampling();
     let timeout = args
         .cell_timeout
         .map(Duration::from_secs)
-        .unwrap_or_else(|| args.profile.cell_timeout());
+        .unwrap_or_else(|| profile.cell_timeout());
     let launcher = CellLauncher::new(timeout)?;
-    let mut results = ResultsFile {
-        schema_version: SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at,
-        profile: args.profile.as_str().to_string(),
-        env: env::capture(threads),
-        cells: Vec::with_capacity(cells.len()),
-    };
-    // A valid (empty) file from the start: an interrupted run always leaves one behind.
-    store::write_results(&path, &results)?;
-
+    interrupt::install()?;
     let mut progress = Progress::new(cells.len(), &cells);
+    let mut interrupted = false;
     for cell in &cells {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
         progress.start(cell);
-        let result = launcher.run(cell, sampling);
+        let Some(result) = launcher.run(cell, sampling) else {
+            interrupted = true;
+            break;
+        };
         progress.finish(&result);
         results.cells.push(result);
         store::write_results(&path, &results)?;
@@ -88,7 +149,19 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         count(Status::Timeout),
         path.display()
     );
-    Ok(RunSummary { path, failed })
+    if interrupted {
+        eprintln!(
+            "interrupted: {} finished cells are saved; complete the run with \
+             `tapbench run --resume {}` (and the same selection flags)",
+            results.cells.len(),
+            path.display()
+        );
+    }
+    Ok(RunSummary {
+        path,
+        failed,
+        interrupted,
+    })
 }
 
 fn default_path(profile: &str, created_at: &str) -> PathBuf {

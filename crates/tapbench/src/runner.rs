@@ -175,6 +175,7 @@ pub fn child_main() -> ExitCode {
         let one_line = message.replace('\n', " ");
         eprintln!("{PANIC_MARK}{one_line} (thread `{thread}`{location})");
     }));
+    exit_with_parent();
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         eprintln!("error: cannot read the cell request from stdin: {e}");
@@ -201,6 +202,24 @@ pub fn child_main() -> ExitCode {
     }
 }
 
+/// Ends this (child) process if its parent goes away - killed, say - so that a cell in a
+/// process group of its own is never left running without anyone to read its result.
+fn exit_with_parent() {
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        let watcher = std::thread::Builder::new()
+            .name("parent-watch".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_millis(200));
+                if std::os::unix::process::parent_id() != parent {
+                    std::process::exit(3);
+                }
+            });
+        drop(watcher);
+    }
+}
+
 /// Starts child processes for cells.
 #[derive(Debug, Clone)]
 pub struct CellLauncher {
@@ -219,27 +238,34 @@ impl CellLauncher {
         Ok(CellLauncher { exe, timeout })
     }
 
-    /// Runs `cell` in a child process and returns its result; never fails: a crash, a panic
-    /// or a timeout becomes a `failed` or `timeout` cell.
-    pub fn run(&self, cell: &PlannedCell, plan: SamplingPlan) -> CellResult {
+    /// Runs `cell` in a child process and returns its result: a crash, a panic or a timeout
+    /// becomes a `failed` or `timeout` cell. `None` only when the cell was stopped by a
+    /// second Ctrl-C (see [`crate::interrupt`]): such a cell is not recorded.
+    pub fn run(&self, cell: &PlannedCell, plan: SamplingPlan) -> Option<CellResult> {
         let request = CellRequest::new(cell, plan);
         let started = Instant::now();
         let mut result = match self.run_child(&request) {
             Ok(result) => result,
+            Err(ChildFailure::Interrupted) => return None,
             Err(failure) => failure.into_result(&request, self.timeout),
         };
         result.wall_s = started.elapsed().as_secs_f64();
-        result
+        Some(result)
     }
 
     fn run_child(&self, request: &CellRequest) -> Result<CellResult, ChildFailure> {
         let input = serde_json::to_vec(request).map_err(|e| ChildFailure::Io(e.to_string()))?;
-        let mut child = Command::new(&self.exe)
+        let mut command = Command::new(&self.exe);
+        command
             .arg(CHILD_COMMAND)
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // A process group of its own: a Ctrl-C at the terminal reaches only the parent.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .spawn()
             .map_err(|e| ChildFailure::Io(format!("cannot start a cell process: {e}")))?;
         // The request is small; write it and close stdin so the child can start.
@@ -251,14 +277,28 @@ impl CellLauncher {
         // Drain stdout and stderr on threads so a chatty child cannot block on a full pipe.
         let stdout = child.stdout.take().map(drain);
         let stderr = child.stderr.take().map(drain);
-        let status = match child.wait_timeout(self.timeout) {
-            Ok(Some(status)) => status,
-            Ok(None) => {
+        // Wait in short slices, so that a second Ctrl-C can stop the cell at once.
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            let now = Instant::now();
+            let stop = if crate::interrupt::urgent() {
+                Some(ChildFailure::Interrupted)
+            } else if now >= deadline {
+                Some(ChildFailure::Timeout)
+            } else {
+                None
+            };
+            if let Some(failure) = stop {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(ChildFailure::Timeout);
+                return Err(failure);
             }
-            Err(e) => return Err(ChildFailure::Io(format!("cannot wait for the cell: {e}"))),
+            let slice = (deadline - now).min(Duration::from_millis(100));
+            match child.wait_timeout(slice) {
+                Ok(Some(status)) => break status,
+                Ok(None) => continue,
+                Err(e) => return Err(ChildFailure::Io(format!("cannot wait for the cell: {e}"))),
+            }
         };
         let stdout = stdout
             .map(|h| h.join().unwrap_or_default())
@@ -298,6 +338,7 @@ fn drain<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<Strin
 }
 
 enum ChildFailure {
+    Interrupted,
     Timeout,
     Panicked(String),
     Crashed(String),
@@ -319,6 +360,9 @@ impl ChildFailure {
             }
             ChildFailure::Crashed(message) | ChildFailure::Io(message) => {
                 request.unmeasured(Status::Failed, message)
+            }
+            ChildFailure::Interrupted => {
+                request.unmeasured(Status::Failed, "stopped by Ctrl-C".to_string())
             }
         }
     }

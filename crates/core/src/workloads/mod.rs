@@ -1,6 +1,7 @@
 //! The workload catalogue: one module per workload, each exporting its spec, its
 //! implementations and its invariant checks.
 
+pub mod fault;
 pub mod noop;
 pub mod producer_consumer;
 pub mod spawn;
@@ -24,15 +25,27 @@ pub fn catalogue() -> &'static [WorkloadSpec] {
     &CATALOGUE
 }
 
-/// The workload named `id`.
+/// A generous estimate of the heap one spawned task (or one pending leaf future) holds: its
+/// header, its future, its join handle and its result slot. Used by the memory estimates.
+pub const TASK_BYTES: u64 = 512;
+
+static TEST_WORKLOADS: [WorkloadSpec; 1] = [fault::SPEC];
+
+/// Workloads that exist only to test the harness (see [`fault`]); not in the catalogue.
+pub fn test_workloads() -> &'static [WorkloadSpec] {
+    &TEST_WORKLOADS
+}
+
+/// The workload named `id`, in the catalogue or among the test workloads.
 pub fn find_workload(id: &str) -> Option<&'static WorkloadSpec> {
-    CATALOGUE.iter().find(|w| w.id == id)
+    CATALOGUE.iter().chain(&TEST_WORKLOADS).find(|w| w.id == id)
 }
 
 /// Builds a non-native variant. The case is assumed checked by [`crate::cell::build_bench`].
 pub(crate) fn build_generic<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     match case.workload.as_str() {
         "noop" => noop::build(case),
+        "fault" => fault::build(case),
         "when_all" => when_all::build(rt, case),
         "producer_consumer" => producer_consumer::build(rt, case),
         "value_task" => value_task::build(rt, case),

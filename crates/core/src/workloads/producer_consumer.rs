@@ -35,7 +35,7 @@ pub const PARAM_PRODUCERS: ParamSpec = ParamSpec {
     doc: "producer tasks",
     kind: ParamKind::Int {
         min: 1,
-        max: 10_000,
+        max: 1_000_000,
     },
 };
 /// `consumers`.
@@ -44,7 +44,7 @@ pub const PARAM_CONSUMERS: ParamSpec = ParamSpec {
     doc: "consumer tasks",
     kind: ParamKind::Int {
         min: 1,
-        max: 10_000,
+        max: 1_000_000,
     },
 };
 /// `items`.
@@ -53,7 +53,7 @@ pub const PARAM_ITEMS: ParamSpec = ParamSpec {
     doc: "items sent by each producer per round",
     kind: ParamKind::Int {
         min: 1,
-        max: 100_000_000,
+        max: 4_294_967_295,
     },
 };
 /// `bounded`.
@@ -68,7 +68,7 @@ pub const PARAM_CAPACITY: ParamSpec = ParamSpec {
     doc: "capacity of a bounded queue",
     kind: ParamKind::Int {
         min: 1,
-        max: 10_000_000,
+        max: 4_294_967_295,
     },
 };
 
@@ -117,7 +117,33 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         }
         cases
     },
+    memory_bytes: |p| {
+        let get = |name| p.int(name).unwrap_or(0);
+        let (producers, consumers, items) = (get("producers"), get("consumers"), get("items"));
+        let per_round = producers.saturating_mul(items);
+        // Unbounded: every item may sit in the queue at once (x2 for the queue's growth).
+        // Bounded: a queue may preallocate its capacity.
+        let queued = if p.flag("bounded").unwrap_or(false) {
+            get("capacity").min(per_round)
+        } else {
+            per_round
+        };
+        let queue = queued.saturating_mul(2 * std::mem::size_of::<Item>() as u64);
+        let capacity = get("capacity").saturating_mul(32);
+        // Each consumer keeps a bit per item and an HDR latency recorder.
+        let consumer = (per_round / 8).saturating_add(LATENCY_RECORDER_BYTES);
+        let tasks = producers
+            .saturating_add(consumers)
+            .saturating_mul(super::TASK_BYTES);
+        queue
+            .saturating_add(capacity)
+            .saturating_add(consumers.saturating_mul(consumer))
+            .saturating_add(tasks)
+    },
 };
+
+/// About what one [`LatencyRecorder`] holds (3 significant digits up to one minute).
+const LATENCY_RECORDER_BYTES: u64 = 256 * 1024;
 
 /// The queue was closed (every receiver is gone) while sending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,7 +23,7 @@ pub const PARAM_N: ParamSpec = ParamSpec {
     doc: "tasks spawned per iteration (fan_out, chained)",
     kind: ParamKind::Int {
         min: 1,
-        max: 10_000_000,
+        max: 4_294_967_295,
     },
 };
 
@@ -31,7 +31,7 @@ pub const PARAM_N: ParamSpec = ParamSpec {
 pub const PARAM_DEPTH: ParamSpec = ParamSpec {
     name: "depth",
     doc: "depth of the binary fork-join tree (tree): 2^(depth+1)-1 tasks",
-    kind: ParamKind::Int { min: 1, max: 22 },
+    kind: ParamKind::Int { min: 1, max: 62 },
 };
 
 /// `work`: rounds of the CPU-bound computation of `blocking`.
@@ -40,7 +40,7 @@ pub const PARAM_WORK: ParamSpec = ParamSpec {
     doc: "rounds of xorshift hashing done by each blocking call (blocking)",
     kind: ParamKind::Int {
         min: 1,
-        max: 100_000_000,
+        max: 1_000_000_000_000,
     },
 };
 
@@ -88,6 +88,15 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         cases.extend(super::grid("spawn", &["tree"], &[("depth", &int(10))]));
         cases.extend(super::grid("spawn", &["blocking"], &[("work", &int(1000))]));
         cases
+    },
+    memory_bytes: |p| {
+        let fan_out = p.int("n").unwrap_or(0).saturating_mul(super::TASK_BYTES);
+        let tree = p
+            .int("depth")
+            .map(|d| 2u64.checked_pow(d as u32 + 1).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+            .saturating_mul(super::TASK_BYTES);
+        fan_out.max(tree)
     },
 };
 

@@ -64,6 +64,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             &[("sync_ratio", &ratios)],
         )
     },
+    memory_bytes: |_| super::TASK_BYTES,
 };
 
 /// Decides which calls complete synchronously: call `i` is synchronous when the fractional

@@ -23,7 +23,7 @@ pub const PARAM_N: ParamSpec = ParamSpec {
     doc: "operations started and awaited by one WhenAll",
     kind: ParamKind::Int {
         min: 1,
-        max: 10_000_000,
+        max: 4_294_967_295,
     },
 };
 
@@ -72,6 +72,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             &[("n", &n), ("op", &op)],
         )
     },
+    memory_bytes: |p| p.int("n").unwrap_or(0).saturating_mul(super::TASK_BYTES),
 };
 
 /// The sleep of the `sleep_1ms` leaf.
