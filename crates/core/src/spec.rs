@@ -36,6 +36,9 @@ pub struct WorkloadSpec {
     /// variant is not considered: the most demanding one counts), so that sizes that cannot
     /// fit in memory are refused before anything runs.
     pub memory_bytes: fn(&Params) -> u64,
+    /// Makes parameters that depend on each other consistent after a user override (for
+    /// example a queue made bounded by `--param bounded=true` gets the default capacity).
+    pub normalize: fn(&mut Params),
 }
 
 impl WorkloadSpec {

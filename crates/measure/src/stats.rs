@@ -119,6 +119,148 @@ fn median_interval_rank(n: usize) -> (usize, f64) {
     best
 }
 
+/// The result of a two-sided Mann-Whitney U test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MannWhitney {
+    /// U statistic of the first sample.
+    pub u: f64,
+    /// Two-sided p-value: exact (by counting rank orderings) for small samples without ties,
+    /// else from the normal approximation with tie and continuity corrections.
+    pub p_value: f64,
+    /// Whether `p_value` is exact.
+    pub exact: bool,
+}
+
+/// The largest `n1 * n2` for which the exact distribution of U is computed.
+const EXACT_LIMIT: usize = 2500;
+
+/// Two-sided Mann-Whitney U (Wilcoxon rank-sum) test: do `a` and `b` come from the same
+/// distribution, against one being shifted? Distribution-free, so it suits benchmark
+/// samples, which are rarely normal. `None` when a sample is empty or holds a NaN.
+pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
+    let (n1, n2) = (a.len(), b.len());
+    if n1 == 0 || n2 == 0 || a.iter().chain(b).any(|v| v.is_nan()) {
+        return None;
+    }
+    // Rank the pooled samples, averaging the ranks of ties.
+    let mut pooled: Vec<(f64, bool)> = a
+        .iter()
+        .map(|v| (*v, true))
+        .chain(b.iter().map(|v| (*v, false)))
+        .collect();
+    pooled.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let n = pooled.len();
+    let mut rank_sum_a = 0.0;
+    let mut tie_term = 0.0;
+    let mut ties = false;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && pooled[j + 1].0 == pooled[i].0 {
+            j += 1;
+        }
+        let count = (j - i + 1) as f64;
+        if count > 1.0 {
+            ties = true;
+            tie_term += count.powi(3) - count;
+        }
+        let average_rank = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum_a += pooled[i..=j].iter().filter(|(_, in_a)| *in_a).count() as f64 * average_rank;
+        i = j + 1;
+    }
+    let u = rank_sum_a - (n1 * (n1 + 1)) as f64 / 2.0;
+    let mean = (n1 * n2) as f64 / 2.0;
+    if !ties && n1 * n2 <= EXACT_LIMIT {
+        let p = exact_two_sided(n1, n2, u);
+        return Some(MannWhitney {
+            u,
+            p_value: p,
+            exact: true,
+        });
+    }
+    let (n1f, n2f, nf) = (n1 as f64, n2 as f64, n as f64);
+    let variance = n1f * n2f / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)));
+    if variance <= 0.0 {
+        // Every value equal: no evidence of a difference.
+        return Some(MannWhitney {
+            u,
+            p_value: 1.0,
+            exact: false,
+        });
+    }
+    let z = ((u - mean).abs() - 0.5).max(0.0) / variance.sqrt();
+    let p = (2.0 * normal_upper_tail(z)).min(1.0);
+    Some(MannWhitney {
+        u,
+        p_value: p,
+        exact: false,
+    })
+}
+
+/// P(|U - mean| >= |u - mean|) under the null hypothesis, by counting the orderings of
+/// `n1 + n2` distinct values that give each U (dynamic programming over U's frequencies).
+fn exact_two_sided(n1: usize, n2: usize, u: f64) -> f64 {
+    let max_u = n1 * n2;
+    // freq[m][k]: orderings of m values of the first sample and k of the second, by U.
+    // Built incrementally over the second sample's size to keep memory at O(n1 * max_u).
+    let mut prev: Vec<Vec<f64>> = (0..=n1).map(|_| vec![0.0; max_u + 1]).collect();
+    for row in prev.iter_mut() {
+        row[0] = 1.0; // k = 0: one ordering, U = 0.
+    }
+    for k in 1..=n2 {
+        let mut cur: Vec<Vec<f64>> = (0..=n1).map(|_| vec![0.0; max_u + 1]).collect();
+        cur[0][0] = 1.0;
+        for m in 1..=n1 {
+            for total in 0..=(m * k) {
+                // The largest value is from the first sample (adds k to U) or the second.
+                let from_first = if total >= k {
+                    cur[m - 1][total - k]
+                } else {
+                    0.0
+                };
+                cur[m][total] = from_first + prev[m][total];
+            }
+        }
+        prev = cur;
+    }
+    let freq = &prev[n1];
+    let all: f64 = freq.iter().sum();
+    let mean = max_u as f64 / 2.0;
+    let distance = (u - mean).abs() - 1e-9;
+    let extreme: f64 = freq
+        .iter()
+        .enumerate()
+        .filter(|(value, _)| (*value as f64 - mean).abs() >= distance)
+        .map(|(_, f)| f)
+        .sum();
+    (extreme / all).min(1.0)
+}
+
+/// P(Z > z) for a standard normal Z (complementary error function, W. J. Cody's rational
+/// approximation as in Numerical Recipes' `erfcc`, accurate to about 1e-7).
+pub fn normal_upper_tail(z: f64) -> f64 {
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +307,54 @@ mod tests {
         assert_eq!(s.outliers_high, 1);
         assert_eq!(s.outliers_low, 0);
         assert_eq!(s.max, 50.0);
+    }
+
+    #[test]
+    fn mann_whitney_exact_matches_tables() {
+        // Fully separated 5 vs 5: U = 0, two-sided p = 2 / C(10, 5) = 2 / 252.
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let b = [6.0, 7.0, 8.0, 9.0, 10.0];
+        let r = mann_whitney_u(&a, &b).unwrap();
+        assert!(r.exact);
+        assert_eq!(r.u, 0.0);
+        assert!((r.p_value - 2.0 / 252.0).abs() < 1e-12, "{r:?}");
+        // Symmetric in the other direction.
+        let r = mann_whitney_u(&b, &a).unwrap();
+        assert_eq!(r.u, 25.0);
+        assert!((r.p_value - 2.0 / 252.0).abs() < 1e-12);
+        // scipy.stats.mannwhitneyu([1.1,2.3,3.2,4.8,5.0,7.5], [2.0,6.1,8.2,9.3,10.4,11.0,12.5],
+        // method="exact"): U = 6, p = 0.03496503496.
+        let r = mann_whitney_u(
+            &[1.1, 2.3, 3.2, 4.8, 5.0, 7.5],
+            &[2.0, 6.1, 8.2, 9.3, 10.4, 11.0, 12.5],
+        )
+        .unwrap();
+        assert_eq!(r.u, 6.0);
+        assert!((r.p_value - 0.034_965_034_96).abs() < 1e-9, "{r:?}");
+        // Interleaved samples: no evidence (p = 1 at the centre).
+        let r = mann_whitney_u(&[1.0, 4.0, 5.0, 8.0], &[2.0, 3.0, 6.0, 7.0]).unwrap();
+        assert!(r.p_value > 0.9, "{r:?}");
+    }
+
+    #[test]
+    fn mann_whitney_normal_approximation_with_ties() {
+        // scipy.stats.mannwhitneyu([1,2,2,3,3,3,4,4,5]*3, [3,4,4,5,5,5,6,6,7]*3,
+        // use_continuity=True, method="asymptotic"): U = 90, p = 1.3854609691e-06.
+        let a: Vec<f64> = [1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 4.0, 5.0].repeat(3);
+        let b: Vec<f64> = [3.0, 4.0, 4.0, 5.0, 5.0, 5.0, 6.0, 6.0, 7.0].repeat(3);
+        let r = mann_whitney_u(&a, &b).unwrap();
+        assert!(!r.exact);
+        assert_eq!(r.u, 90.0);
+        assert!((r.p_value / 1.385_460_969_1e-6 - 1.0).abs() < 1e-3, "{r:?}");
+        let same = mann_whitney_u(&[2.0; 10], &[2.0; 10]).unwrap();
+        assert_eq!(same.p_value, 1.0);
+        assert!(mann_whitney_u(&[], &[1.0]).is_none());
+    }
+
+    #[test]
+    fn normal_tail() {
+        assert!((normal_upper_tail(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_upper_tail(1.959_964) - 0.025).abs() < 1e-6);
+        assert!((normal_upper_tail(-1.0) - 0.841_344_7).abs() < 1e-6);
     }
 }

@@ -122,6 +122,7 @@ pub fn plan(selection: &Selection) -> Result<Vec<PlannedCell>> {
                     }
                 }
             }
+            (workload.normalize)(&mut case.params);
             if !cases.contains(&case) {
                 cases.push(case);
             }
@@ -375,6 +376,22 @@ mod tests {
             ..sel()
         })
         .is_ok());
+    }
+
+    #[test]
+    fn overrides_keep_dependent_parameters_consistent() {
+        let s = |bounded: &str| Selection {
+            workloads: vec!["producer_consumer".into()],
+            runtimes: vec!["tokio-ct".into()],
+            params: vec![format!("bounded={bounded}")],
+            ..sel()
+        };
+        let bounded = plan(&s("true")).unwrap();
+        assert!(bounded
+            .iter()
+            .all(|c| c.id.contains("bounded=true,capacity=64")));
+        let unbounded = plan(&s("false")).unwrap();
+        assert!(unbounded.iter().all(|c| !c.id.contains("capacity")));
     }
 
     #[test]

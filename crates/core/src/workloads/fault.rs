@@ -49,6 +49,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         )
     },
     memory_bytes: |_| 0,
+    normalize: |_| {},
 };
 
 /// What the fault does.

@@ -109,7 +109,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
                         ("bounded", ParamValue::Bool(bounded)),
                     ]);
                     if bounded {
-                        p.0.insert("capacity".into(), ParamValue::Int(64));
+                        p.0.insert("capacity".into(), ParamValue::Int(DEFAULT_CAPACITY));
                     }
                     cases.push(Case::new("producer_consumer", variant, p));
                 }
@@ -140,7 +140,18 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             .saturating_add(consumers.saturating_mul(consumer))
             .saturating_add(tasks)
     },
+    normalize: |p| {
+        if p.flag("bounded").unwrap_or(false) {
+            p.0.entry("capacity".into())
+                .or_insert(ParamValue::Int(DEFAULT_CAPACITY));
+        } else {
+            p.0.remove("capacity");
+        }
+    },
 };
+
+/// The capacity of bounded queues in the default grid.
+pub const DEFAULT_CAPACITY: u64 = 64;
 
 /// About what one [`LatencyRecorder`] holds (3 significant digits up to one minute).
 const LATENCY_RECORDER_BYTES: u64 = 256 * 1024;

@@ -98,6 +98,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             .saturating_mul(super::TASK_BYTES);
         fan_out.max(tree)
     },
+    normalize: |_| {},
 };
 
 /// The CPU-bound computation of `blocking`: `work` rounds of xorshift from `seed`.

@@ -65,6 +65,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         )
     },
     memory_bytes: |_| super::TASK_BYTES,
+    normalize: |_| {},
 };
 
 /// Decides which calls complete synchronously: call `i` is synchronous when the fractional
