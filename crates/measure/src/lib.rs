@@ -40,5 +40,5 @@ pub mod stats;
 
 pub use alloc::{AllocSnapshot, CountingAlloc};
 pub use latency::{LatencyRecorder, LatencySummary};
-pub use sampler::{sample, BatchFuture, BatchRunner, Measurement, SamplingPlan};
+pub use sampler::{sample, BatchFuture, BatchRunner, Injection, Measurement, SamplingPlan};
 pub use stats::{Summary, TimeStats};

@@ -75,6 +75,38 @@ pub struct SamplingPlan {
     pub max_sampling_time: Option<Duration>,
     /// The fewest samples taken, whatever `max_sampling_time` says.
     pub min_samples: usize,
+    /// Extra cost added to every operation on purpose, to calibrate a performance gate.
+    pub inject: Injection,
+}
+
+/// A known regression, added to every timed batch: `delay_ns_per_op` nanoseconds of busy
+/// spinning and `allocs_per_op` heap allocations for each operation of the batch, inside
+/// the timed region. It exists so a user can prove what size of regression a gate catches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Injection {
+    /// Nanoseconds of busy spinning per operation.
+    pub delay_ns_per_op: u64,
+    /// Heap allocations per operation.
+    pub allocs_per_op: u64,
+}
+
+impl Injection {
+    /// Whether nothing is injected.
+    pub fn is_none(&self) -> bool {
+        self.delay_ns_per_op == 0 && self.allocs_per_op == 0
+    }
+
+    /// Adds the injected cost of `ops` operations: allocations first, then the spin.
+    pub fn apply(&self, ops: u64) {
+        for i in 0..ops.saturating_mul(self.allocs_per_op) {
+            drop(std::hint::black_box(Box::new(i)));
+        }
+        let spin = Duration::from_nanos(ops.saturating_mul(self.delay_ns_per_op));
+        let start = Instant::now();
+        while start.elapsed() < spin {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 impl SamplingPlan {
@@ -86,6 +118,7 @@ impl SamplingPlan {
             samples,
             max_sampling_time: None,
             min_samples: samples,
+            inject: Injection::default(),
         }
     }
 }
@@ -138,7 +171,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
     let mut iters = 1u64;
     let mut warmup_iters = 0u64;
     let per_iter_ns = loop {
-        let (elapsed, _) = timed_batch(runner, iters).await?;
+        let (elapsed, _) = timed_batch(runner, iters, plan.inject).await?;
         runner.check_batch(iters)?;
         batches_checked += 1;
         warmup_iters += iters;
@@ -179,7 +212,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         if taken >= plan.min_samples.max(1) && over_budget {
             break;
         }
-        let (elapsed, batch_allocs) = timed_batch(runner, iters_per_sample).await?;
+        let (elapsed, batch_allocs) = timed_batch(runner, iters_per_sample, plan.inject).await?;
         let recorded = runner.check_batch(iters_per_sample)?;
         batches_checked += 1;
         sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops_per_sample as f64);
@@ -210,11 +243,16 @@ pub async fn sample<B: BatchRunner + ?Sized>(
 async fn timed_batch<B: BatchRunner + ?Sized>(
     runner: &mut B,
     iters: u64,
+    inject: Injection,
 ) -> Result<(Duration, AllocSnapshot), B::Error> {
+    let ops = iters.saturating_mul(runner.ops_per_iter().max(1));
     let batch = runner.run_batch(iters);
     let allocs_before = alloc::snapshot();
     let start = Instant::now();
     let outcome = batch.await;
+    if !inject.is_none() {
+        inject.apply(ops);
+    }
     let elapsed = start.elapsed();
     let allocs = alloc::snapshot().since(allocs_before);
     outcome?;
@@ -254,6 +292,28 @@ mod tests {
             r.record_ns(100);
             Ok(Some(r))
         }
+    }
+
+    #[test]
+    fn an_injected_delay_adds_its_time_per_operation() {
+        let plan = SamplingPlan {
+            inject: Injection {
+                delay_ns_per_op: 2_000,
+                allocs_per_op: 0,
+            },
+            ..plan()
+        };
+        let mut spin = Spin {
+            checked: 0,
+            fail_at: None,
+        };
+        let m = futures_lite::future::block_on(sample(&plan, &mut spin)).unwrap();
+        // The spin alone guarantees at least the injected time per operation.
+        assert!(
+            m.sample_ns_per_op.iter().all(|ns| *ns >= 2_000.0),
+            "{:?}",
+            m.sample_ns_per_op
+        );
     }
 
     fn plan() -> SamplingPlan {

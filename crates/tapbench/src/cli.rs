@@ -27,6 +27,10 @@ pub enum Command {
     },
     /// Measure the matrix (or a selection of it) and write a results file.
     Run(RunArgs),
+    /// Render a results file as report.md, report.html and report.csv (reads the file only).
+    Report(ReportArgs),
+    /// Compare two results files cell by cell: ratio of medians, rank test, allocations.
+    Compare(CompareArgs),
     /// Print the table of a results file (reads the file only, runs nothing).
     Show {
         /// The results file.
@@ -71,6 +75,16 @@ pub struct RunArgs {
     /// Results file (default: results/<profile>-<UTC time>.json).
     #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
+    /// to prove what a gate detects).
+    #[arg(long, value_name = "NS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    pub inject_delay_ns: u64,
+    /// Calibration: make this many extra heap allocations per measured operation.
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub inject_allocs: u64,
+    /// Do not render the report next to the results file.
+    #[arg(long)]
+    pub no_report: bool,
     /// Complete an interrupted run: measure only the selected cells missing from FILE and
     /// add them to it (same profile and threads as the file).
     #[arg(long, value_name = "FILE")]
@@ -78,4 +92,51 @@ pub struct RunArgs {
     /// Time budget of one cell in seconds (default: 60 smoke, 180 quick, 600 standard).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cell_timeout: Option<u64>,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Results file (default: the newest results/*.json).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Directory for the reports (default: beside the input, `<input name>-report/`).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Runtime the Ratio column divides by.
+    #[arg(long, default_value = crate::report::DEFAULT_BASELINE)]
+    pub baseline_runtime: String,
+}
+
+/// Arguments of `compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The results file to compare against.
+    pub base: PathBuf,
+    /// The results file being judged.
+    pub current: PathBuf,
+    /// Smallest change of the median, in percent, that counts as faster or slower.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: CompareFormat,
+}
+
+/// Formats of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// A Markdown table for people.
+    Markdown,
+    /// JSON for machines.
+    Json,
+    /// CSV for spreadsheets.
+    Csv,
+}
+
+fn parse_threshold(raw: &str) -> Result<f64, String> {
+    match raw.trim_end_matches('%').parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1000.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{raw}` is not a percentage from 0 to 1000")),
+    }
 }

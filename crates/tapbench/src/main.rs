@@ -11,10 +11,12 @@
 //! (everything finished is saved; `--resume` completes it).
 
 mod cli;
+mod compare;
 mod env;
 mod interrupt;
 mod list;
 mod plan;
+mod report;
 mod results;
 mod run;
 mod runner;
@@ -52,6 +54,14 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Report(args) => match report_command(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        },
+        Command::Compare(args) => match compare_command(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        },
         Command::Show { file } => match store::read_results(&file) {
             Ok(results) => {
                 println!(
@@ -80,6 +90,41 @@ fn main() -> ExitCode {
             Err(err) => fail(&err),
         },
     }
+}
+
+fn report_command(args: cli::ReportArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let input = match args.input {
+        Some(input) => input,
+        None => store::newest_results(std::path::Path::new("results"))?.ok_or_else(|| {
+            anyhow::anyhow!("no results file in results/; give one with --input FILE")
+        })?,
+    };
+    let results = store::read_results(&input)?;
+    let out_dir = args.out_dir.unwrap_or_else(|| report::default_dir(&input));
+    let written = report::write_reports(&results, &args.baseline_runtime, &out_dir)?;
+    for path in &written {
+        println!("{}", path.display());
+    }
+    eprintln!(
+        "rendered {} reports of {} cells in {:.2} s",
+        written.len(),
+        results.cells.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn compare_command(args: cli::CompareArgs) -> anyhow::Result<()> {
+    let base = store::read_results(&args.base)?;
+    let current = store::read_results(&args.current)?;
+    let cmp = compare::compare(&base, &current, args.threshold)?;
+    match args.format {
+        cli::CompareFormat::Markdown => print!("{}", compare::markdown(&cmp)),
+        cli::CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&cmp)?),
+        cli::CompareFormat::Csv => print!("{}", compare::csv(&cmp)),
+    }
+    Ok(())
 }
 
 /// One line on stderr, exit code 2.

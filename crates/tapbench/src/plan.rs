@@ -51,6 +51,7 @@ impl Profile {
             samples,
             max_sampling_time: Some(Duration::from_secs(budget_s)),
             min_samples,
+            inject: Default::default(),
         }
     }
 

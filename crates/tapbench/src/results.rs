@@ -26,6 +26,10 @@ pub struct ResultsFile {
     pub profile: String,
     /// The machine and build the run was measured on.
     pub env: Env,
+    /// A regression injected on purpose (`--inject-delay-ns`, `--inject-allocs`); absent in
+    /// normal runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injected: Option<Injected>,
     /// One entry per cell, in plan order.
     pub cells: Vec<CellResult>,
 }
@@ -52,6 +56,16 @@ pub struct Env {
     pub load_average: Option<[f64; 3]>,
     /// CPU frequency governor, when readable.
     pub cpu_governor: Option<String>,
+}
+
+/// The regression injected into every operation of a calibration run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Injected {
+    /// Busy-spin nanoseconds per operation.
+    pub delay_ns_per_op: u64,
+    /// Extra heap allocations per operation.
+    pub allocs_per_op: u64,
 }
 
 /// How a cell ended.

@@ -12,7 +12,7 @@ use tapbench_core::workloads::fault::FAULTS_SWITCH;
 
 use crate::cli::RunArgs;
 use crate::plan::{self, PlannedCell, Profile, Selection};
-use crate::results::{CellResult, ResultsFile, Status, SCHEMA_VERSION};
+use crate::results::{CellResult, Injected, ResultsFile, Status, SCHEMA_VERSION};
 use crate::runner::CellLauncher;
 use crate::{env, interrupt, store, table};
 
@@ -103,6 +103,12 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
                 created_at,
                 profile: profile.as_str().to_string(),
                 env: env::capture(threads),
+                injected: (args.inject_delay_ns > 0 || args.inject_allocs > 0).then_some(
+                    Injected {
+                        delay_ns_per_op: args.inject_delay_ns,
+                        allocs_per_op: args.inject_allocs,
+                    },
+                ),
                 cells: Vec::with_capacity(cells.len()),
             };
             (path, results)
@@ -112,7 +118,21 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
     // A valid file from the start: an interrupted run always leaves one behind.
     store::write_results(&path, &results)?;
 
-    let sampling = profile.sampling();
+    let injection = tapbench_measure::Injection {
+        delay_ns_per_op: args.inject_delay_ns,
+        allocs_per_op: args.inject_allocs,
+    };
+    let recorded = (!injection.is_none()).then_some(Injected {
+        delay_ns_per_op: injection.delay_ns_per_op,
+        allocs_per_op: injection.allocs_per_op,
+    });
+    if results.injected != recorded {
+        bail!("conflicting flags: the injected regression differs from the file being resumed");
+    }
+    let sampling = tapbench_measure::SamplingPlan {
+        inject: injection,
+        ..profile.sampling()
+    };
     let timeout = args
         .cell_timeout
         .map(Duration::from_secs)
@@ -149,6 +169,18 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         count(Status::Timeout),
         path.display()
     );
+    if !args.no_report && !results.cells.is_empty() {
+        let dir = crate::report::default_dir(&path);
+        let written =
+            crate::report::write_reports(&results, crate::report::DEFAULT_BASELINE, &dir)?;
+        println!(
+            "Report: {}",
+            written
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
     if interrupted {
         eprintln!(
             "interrupted: {} finished cells are saved; complete the run with \

@@ -53,6 +53,12 @@ pub struct CellRequest {
     pub max_sampling_ns: Option<u64>,
     /// Fewest samples.
     pub min_samples: usize,
+    /// Busy-spin nanoseconds injected per operation (gate calibration).
+    #[serde(default)]
+    pub inject_delay_ns: u64,
+    /// Allocations injected per operation (gate calibration).
+    #[serde(default)]
+    pub inject_allocs: u64,
 }
 
 impl CellRequest {
@@ -70,6 +76,8 @@ impl CellRequest {
             samples: plan.samples,
             max_sampling_ns: plan.max_sampling_time.map(|d| d.as_nanos() as u64),
             min_samples: plan.min_samples,
+            inject_delay_ns: plan.inject.delay_ns_per_op,
+            inject_allocs: plan.inject.allocs_per_op,
         }
     }
 
@@ -80,6 +88,10 @@ impl CellRequest {
             samples: self.samples,
             max_sampling_time: self.max_sampling_ns.map(Duration::from_nanos),
             min_samples: self.min_samples,
+            inject: tapbench_measure::Injection {
+                delay_ns_per_op: self.inject_delay_ns,
+                allocs_per_op: self.inject_allocs,
+            },
         }
     }
 

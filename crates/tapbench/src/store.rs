@@ -95,6 +95,48 @@ pub fn read_results(path: &Path) -> Result<ResultsFile, StoreError> {
 ///
 /// The directory cannot be created or written, or the rename fails.
 pub fn write_results(path: &Path, results: &ResultsFile) -> Result<(), StoreError> {
+    let mut json = serde_json::to_vec_pretty(results).map_err(|e| StoreError::Io {
+        path: path.to_path_buf(),
+        action: "cannot serialise",
+        source: std::io::Error::other(e),
+    })?;
+    json.push(b'\n');
+    write_atomic(path, &json)
+}
+
+/// Writes a rendered report (or any text) to `path` atomically.
+///
+/// # Errors
+///
+/// The directory cannot be created or written, or the rename fails.
+pub fn write_text(path: &Path, text: &str) -> Result<(), StoreError> {
+    write_atomic(path, text.as_bytes())
+}
+
+/// The newest `*.json` file directly in `dir` (by modification time), if any.
+///
+/// # Errors
+///
+/// `dir` cannot be listed.
+pub fn newest_results(dir: &Path) -> Result<Option<PathBuf>, StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| StoreError::Io {
+        path: dir.to_path_buf(),
+        action: "cannot list",
+        source,
+    })?;
+    let newest = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| {
+            let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok()?;
+            Some((modified, p))
+        })
+        .max();
+    Ok(newest.map(|(_, p)| p))
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let io = |action: &'static str, source: std::io::Error| StoreError::Io {
         path: path.to_path_buf(),
         action,
@@ -110,10 +152,15 @@ pub fn write_results(path: &Path, results: &ResultsFile) -> Result<(), StoreErro
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| io("cannot create a temporary file beside it", e))?;
-    let json = serde_json::to_vec_pretty(results)
-        .map_err(|e| io("cannot serialise", std::io::Error::other(e)))?;
-    tmp.write_all(&json).map_err(|e| io("cannot write", e))?;
-    tmp.write_all(b"\n").map_err(|e| io("cannot write", e))?;
+    tmp.write_all(bytes).map_err(|e| io("cannot write", e))?;
+    // Temporary files are private; results and reports are for everyone to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| io("cannot set permissions", e))?;
+    }
     tmp.as_file()
         .sync_all()
         .map_err(|e| io("cannot flush to disk", e))?;
@@ -178,6 +225,7 @@ mod tests {
                 load_average: None,
                 cpu_governor: None,
             },
+            injected: None,
             cells: vec![],
         }
     }

@@ -1,0 +1,767 @@
+//! `report.html`: one self-contained page - inline CSS and inline SVG charts, no script, no
+//! external font, stylesheet or image, and a Content-Security-Policy that lets the browser
+//! load nothing else - with the same environment header and tables as the Markdown report
+//! (both come from [`super::tables`]) and the charts of [`super::charts`].
+
+use std::fmt::Write;
+
+use super::charts::{self, Chart, SweepChart};
+use super::tables::{self, Table};
+use super::{Model, Renderer, Section};
+use crate::results::Status;
+
+/// The HTML report.
+pub struct Html;
+
+impl Renderer for Html {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn render(&self, model: &Model<'_>) -> anyhow::Result<String> {
+        render(model)
+    }
+}
+
+/// `text` with the characters that mean something in HTML (text or attribute values)
+/// replaced by entities.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Escapes `text` and turns Markdown code spans (`` `inline` ``) into `<code>`.
+fn prose(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::with_capacity(escaped.len());
+    let mut parts = escaped.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let rest: Vec<&str> = parts.collect();
+    // An odd number of backticks leaves the last one as it is.
+    let pairs = rest.len() / 2 * 2;
+    for (i, part) in rest.iter().enumerate() {
+        if i >= pairs {
+            out.push('`');
+            out.push_str(part);
+        } else if i % 2 == 0 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// An id usable in `id` and `#` links.
+fn anchor(prefix: &str, name: &str) -> String {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{prefix}-{slug}")
+}
+
+/// A table, numeric columns right-aligned.
+fn table(t: &Table) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
+    for (i, h) in t.headers.iter().enumerate() {
+        let class = if t.numeric.get(i).copied().unwrap_or(false) {
+            " class=\"num\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<th{class}>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            let class = if t.numeric.get(i).copied().unwrap_or(false) {
+                " class=\"num\""
+            } else {
+                ""
+            };
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// A chart; its caption is its title inside the SVG (and its accessible name).
+fn figure(chart: &Chart) -> String {
+    format!(
+        "<figure><div class=\"scroll\">{}</div></figure>\n",
+        chart.svg
+    )
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f7f9; color: #1f2328;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+h1 { font-size: 28px; margin: 8px 0 4px; }
+h2 { font-size: 22px; margin: 40px 0 6px; padding-top: 12px; border-top: 2px solid #e1e4e8; }
+h2 .tap { font-size: 15px; font-weight: normal; color: #5c636e; margin-left: 8px; }
+h3 { font-size: 17px; margin: 24px 0 8px; }
+p { max-width: 78em; }
+a { color: #0550ae; }
+code { font: 13px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  background: #eff1f3; padding: 1px 4px; border-radius: 4px; }
+.lede { color: #444c56; }
+.scroll { overflow-x: auto; }
+figure { margin: 12px 0 20px; }
+svg.chart { display: block; max-width: 100%; min-width: 960px; height: auto;
+  border: 1px solid #e1e4e8; border-radius: 6px; }
+svg.chart text { font-family: "DejaVu Sans", "Bitstream Vera Sans", Verdana, sans-serif; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #e1e4e8; text-align: left; vertical-align: top; }
+th { background: #f3f5f8; position: sticky; top: 0; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tbody tr:nth-child(even) td { background: #fafbfc; }
+table.env th { background: none; font-weight: 600; position: static; white-space: nowrap; }
+nav ul { columns: 2; margin: 4px 0; }
+.findings li { margin: 4px 0; }
+details { margin: 6px 0 16px; }
+summary { cursor: pointer; color: #0550ae; }
+.status-failed, .status-timeout { color: #b42318; font-weight: 600; }
+.status-skipped { color: #5c636e; }
+.empty { color: #5c636e; font-style: italic; }
+footer { margin-top: 40px; color: #5c636e; font-size: 13px; }
+"#;
+
+/// The whole page.
+///
+/// # Errors
+///
+/// A chart that could not be drawn.
+pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
+    let results = model.results;
+    let mut out = String::with_capacity(256 * 1024);
+    let title = format!(
+        "tapbench report: {} profile, {}",
+        results.profile, results.created_at
+    );
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n\
+         <body>\n<main>\n",
+        escape(&title)
+    );
+    out.push_str("<h1>tapbench report</h1>\n");
+    out.push_str(&format!(
+        "<p class=\"lede\">{} Charts use log scales: equal distances are equal ratios.</p>\n",
+        escape(tables::HOW_TO_READ)
+    ));
+
+    out.push_str("<h2 id=\"environment\">Environment</h2>\n<table class=\"env\"><tbody>\n");
+    for (label, value) in tables::environment(model) {
+        let _ = writeln!(
+            out,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(&label),
+            escape(&value)
+        );
+    }
+    out.push_str("</tbody></table>\n");
+    out.push_str(&summary(model));
+
+    let value_task = tables::value_task_section(model);
+    out.push_str(&contents(model, value_task.is_some()));
+
+    for section in &model.sections {
+        out.push_str(&workload_section(model, section)?);
+    }
+
+    if let Some(vt) = &value_task {
+        out.push_str("<section id=\"task-vs-valuetask\">\n<h2>Task vs ValueTask</h2>\n");
+        out.push_str(
+            "<p>Time and allocations per call of <code>value_task</code> against the share of \
+             calls that complete synchronously: <code>inline</code> is the ValueTask path (the \
+             future stays on the stack), <code>boxed</code> and <code>dyn_trait</code> the Task \
+             path (one heap object per call), <code>spawned</code> a task per call.</p>\n",
+        );
+        if !vt.findings.is_empty() {
+            out.push_str("<ul class=\"findings\">\n");
+            for finding in &vt.findings {
+                let _ = writeln!(out, "<li>{}</li>", prose(finding));
+            }
+            out.push_str("</ul>\n");
+        }
+        if let Some(chart) = charts::value_task_chart(&model.sections)? {
+            out.push_str(&figure(&chart));
+        }
+        out.push_str(&table(&vt.table));
+        out.push_str("</section>\n");
+    }
+
+    if !model.problems.is_empty() {
+        out.push_str("<section id=\"problems\">\n<h2>Cells that did not run</h2>\n");
+        out.push_str(&problems_table(&tables::problems_table(model)));
+        out.push_str("</section>\n");
+    }
+
+    if model.sections.is_empty() && model.problems.is_empty() {
+        out.push_str("<p class=\"empty\">The results file holds no cells.</p>\n");
+    }
+
+    let _ = write!(
+        out,
+        "<footer>Rendered by tapbench {} from a results file (schema version {}); nothing was \
+         re-run.</footer>\n</main>\n</body>\n</html>\n",
+        escape(env!("CARGO_PKG_VERSION")),
+        results.schema_version
+    );
+    Ok(out)
+}
+
+/// Counts of cells by status.
+fn summary(model: &Model<'_>) -> String {
+    let cells = &model.results.cells;
+    let count = |s: Status| cells.iter().filter(|c| c.status == s).count();
+    let mut parts = vec![format!("{} ok", count(Status::Ok))];
+    for status in [Status::Failed, Status::Timeout, Status::Skipped] {
+        let n = count(status);
+        if n > 0 {
+            parts.push(format!("{n} {}", status.as_str()));
+        }
+    }
+    format!(
+        "<p>{} cells: {}.</p>\n",
+        cells.len(),
+        escape(&parts.join(", "))
+    )
+}
+
+fn contents(model: &Model<'_>, value_task: bool) -> String {
+    let mut out = String::from("<nav><h3>Contents</h3>\n<ul>\n");
+    for s in &model.sections {
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#{}\">{}</a> ({} cells)</li>",
+            anchor("workload", &s.workload),
+            escape(&s.workload),
+            s.rows.len()
+        );
+    }
+    if value_task {
+        out.push_str("<li><a href=\"#task-vs-valuetask\">Task vs ValueTask</a></li>\n");
+    }
+    if !model.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "<li><a href=\"#problems\">Cells that did not run</a> ({})</li>",
+            model.problems.len()
+        );
+    }
+    out.push_str("</ul></nav>\n");
+    out
+}
+
+fn workload_section(model: &Model<'_>, section: &Section<'_>) -> anyhow::Result<String> {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<section id=\"{}\">\n<h2>{}",
+        anchor("workload", &section.workload),
+        escape(&section.workload)
+    );
+    if let Some(spec) = section.spec {
+        let _ = write!(
+            out,
+            "<span class=\"tap\">{}</span></h2>\n<p>One operation: {}.</p>\n",
+            escape(spec.tap),
+            escape(spec.op_unit)
+        );
+    } else {
+        out.push_str("</h2>\n");
+    }
+
+    let bars = charts::bar_charts(section, &model.problems)?;
+    if !bars.is_empty() {
+        out.push_str("<h3>Time and allocations per operation</h3>\n");
+        for chart in &bars {
+            out.push_str(&figure(chart));
+        }
+    }
+    if let Some(chart) = charts::latency_chart(section)? {
+        out.push_str("<h3>Latency percentiles</h3>\n");
+        out.push_str(&figure(&chart));
+    }
+    for sweep in charts::sweep_charts(section)? {
+        let _ = writeln!(out, "<h3>Cost against {}</h3>", escape(&sweep.param));
+        out.push_str(&figure(&sweep.chart));
+        out.push_str(&growth(&sweep));
+    }
+    out.push_str("<h3>All measurements</h3>\n");
+    out.push_str(&table(&tables::workload_table(section)));
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+/// The growth exponents of a log-log sweep: the steepest line in a sentence, every line in
+/// a table under it.
+fn growth(sweep: &SweepChart) -> String {
+    let Some(top) = sweep.growth.first() else {
+        return String::new();
+    };
+    let p = &sweep.param;
+    let describe = |g: &charts::Growth| {
+        let mut s = format!("{} {}", g.runtime, g.variant);
+        if !g.others.is_empty() {
+            s.push_str(&format!(" ({})", g.others));
+        }
+        s
+    };
+    let mut out = format!(
+        "<p>On log-log axes a line's slope k says how time per operation grows: as \
+         {p}<sup>k</sup> (k = 1 is linear). Steepest at the largest sizes: \
+         <strong>{}</strong>, k = {:.2} between its last two points; from {p} = {} to {} its \
+         time per operation goes from {} to {} (k = {:.2} overall).</p>\n",
+        escape(&describe(top)),
+        top.last_step,
+        charts::format_count(top.from_x, true),
+        charts::format_count(top.to_x, true),
+        escape(&charts::format_duration_ns(top.from_ns, false)),
+        escape(&charts::format_duration_ns(top.to_ns, false)),
+        top.exponent,
+        p = escape(p),
+    );
+    let t = Table {
+        headers: vec![
+            "runtime".into(),
+            "variant".into(),
+            "other params".into(),
+            format!("{p} range"),
+            "time at smallest".into(),
+            "time at largest".into(),
+            "k overall".into(),
+            "k last step".into(),
+        ],
+        numeric: vec![false, false, false, true, true, true, true, true],
+        rows: sweep
+            .growth
+            .iter()
+            .map(|g| {
+                vec![
+                    g.runtime.clone(),
+                    g.variant.clone(),
+                    g.others.clone(),
+                    format!(
+                        "{} .. {}",
+                        charts::format_count(g.from_x, true),
+                        charts::format_count(g.to_x, true)
+                    ),
+                    charts::format_duration_ns(g.from_ns, false),
+                    charts::format_duration_ns(g.to_ns, false),
+                    format!("{:.2}", g.exponent),
+                    format!("{:.2}", g.last_step),
+                ]
+            })
+            .collect(),
+    };
+    let _ = write!(
+        out,
+        "<details><summary>Growth exponent k of every line, steepest first</summary>\n{}</details>\n",
+        table(&t)
+    );
+    out
+}
+
+/// The problems table with the status column coloured.
+fn problems_table(t: &Table) -> String {
+    let status_col = t.headers.iter().position(|h| h == "status");
+    let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
+    for h in &t.headers {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in &t.rows {
+        out.push_str("<tr>");
+        for (i, cell) in row.iter().enumerate() {
+            if Some(i) == status_col {
+                let class: String = cell.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                let _ = write!(out, "<td class=\"status-{class}\">{}</td>", escape(cell));
+            } else {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::build_model;
+    use crate::results::{CellResult, LatencyNs, ResultsFile, Status, TimeNsPerOp};
+    use tapbench_core::{ParamValue, Params};
+
+    const FIXTURE: &str = include_str!("../../tests/fixtures/small-results.json");
+
+    fn fixture() -> ResultsFile {
+        serde_json::from_str(FIXTURE).expect("the fixture is a valid results file")
+    }
+
+    fn render_file(results: &ResultsFile) -> String {
+        render(&build_model(results, "tokio-mt")).expect("the report renders")
+    }
+
+    /// Every `<svg ...>...</svg>` element of a page.
+    fn svgs(html: &str) -> Vec<&str> {
+        html.match_indices("<svg")
+            .map(|(start, _)| {
+                let end = html[start..]
+                    .find("</svg>")
+                    .map_or(html.len(), |e| start + e + 6);
+                &html[start..end]
+            })
+            .collect()
+    }
+
+    fn assert_self_contained(html: &str) {
+        for needle in [
+            "http://", "https://", "<script", "<link", "@import", "url(", "src=",
+        ] {
+            assert!(!html.contains(needle), "the page holds `{needle}`");
+        }
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(html.trim_end().ends_with("</html>"));
+    }
+
+    fn cell(
+        runtime: &str,
+        workload: &str,
+        variant: &str,
+        params: Params,
+        median: f64,
+    ) -> CellResult {
+        let mut c = fixture().cells[0].clone();
+        c.runtime = runtime.into();
+        c.workload = workload.into();
+        c.variant = variant.into();
+        c.params = params;
+        c.id = format!("{runtime}/{}", crate::report::case_key(&c));
+        let t = c.time_ns_per_op.as_mut().unwrap();
+        t.median = median;
+        t.ci95_low = median * 0.9;
+        t.ci95_high = median * 1.1;
+        t.samples = vec![median; 5];
+        c.throughput_ops_per_s = (median > 0.0).then(|| 1e9 / median);
+        c
+    }
+
+    #[test]
+    fn escape_replaces_markup() {
+        assert_eq!(
+            escape(r#"<a href="x">&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(
+            prose("the `inline` call, `x"),
+            "the <code>inline</code> call, `x"
+        );
+        assert_eq!(prose("a <b> `c<d`"), "a &lt;b&gt; <code>c&lt;d</code>");
+    }
+
+    #[test]
+    fn the_page_is_self_contained() {
+        let html = render_file(&fixture());
+        assert_self_contained(&html);
+        assert!(html.contains("Content-Security-Policy"));
+    }
+
+    #[test]
+    fn every_chart_is_an_svg_with_content() {
+        let html = render_file(&fixture());
+        let charts = svgs(&html);
+        // when_all: bars + n sweep; producer_consumer: bars + latency; value_task: bars +
+        // sync_ratio sweep; Task vs ValueTask.
+        assert_eq!(
+            charts.len(),
+            7,
+            "{:?}",
+            charts.iter().map(|s| &s[..80]).collect::<Vec<_>>()
+        );
+        for svg in charts {
+            assert!(svg.ends_with("</svg>"));
+            assert!(svg.contains("role=\"img\"") && svg.contains("<title>"));
+            assert!(svg.matches("<rect").count() > 3, "a chart without shapes");
+            assert!(svg.matches("<text").count() > 3, "a chart without labels");
+            assert!(!svg.contains("xmlns"), "inline SVG needs no namespace URL");
+        }
+        assert!(html.contains("Latency percentiles"));
+        assert!(html.contains("Cost against n"));
+        assert!(html.contains("Cost against sync_ratio"));
+    }
+
+    #[test]
+    fn the_tables_hold_the_fixture_values() {
+        let results = fixture();
+        let model = build_model(&results, "tokio-mt");
+        let html = render(&model).unwrap();
+        let mut checked = 0;
+        for section in &model.sections {
+            for row in tables::workload_table(section).rows {
+                for value in row {
+                    assert!(html.contains(&escape(&value)), "{value} is missing");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100);
+        // The problems and their reasons.
+        assert!(html.contains("tokio-ct/fault/wrong_answer"));
+        assert!(html.contains("expected 42, saw 41"));
+        assert!(html.contains("smol has no task-set type"));
+        for (label, value) in tables::environment(&model) {
+            assert!(html.contains(&escape(&label)) && html.contains(&escape(&value)));
+        }
+        let vt = tables::value_task_section(&model).unwrap();
+        for row in vt.table.rows {
+            for value in row {
+                assert!(html.contains(&escape(&value)), "{value} is missing");
+            }
+        }
+        assert!(html.contains("Task vs ValueTask"));
+    }
+
+    #[test]
+    fn text_from_the_file_is_escaped() {
+        let mut results = fixture();
+        results.cells[0].variant = "<b>bold</b>".into();
+        results.env.cpu_model = "<script>alert(1)</script>".into();
+        let last = results.cells.len() - 1;
+        results.cells[last].error = Some("panicked at 'x < y && \"z\"'".into());
+        let html = render_file(&results);
+        assert!(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)"));
+        assert!(!html.contains("<b>bold</b>") && html.contains("&lt;b&gt;bold&lt;/b&gt;"));
+        assert!(html.contains("x &lt; y &amp;&amp; &quot;z&quot;"));
+        assert_self_contained(&html);
+    }
+
+    #[test]
+    fn an_empty_file_renders() {
+        let mut results = fixture();
+        results.cells.clear();
+        let html = render_file(&results);
+        assert_self_contained(&html);
+        assert!(svgs(&html).is_empty());
+        assert!(html.contains("holds no cells"));
+    }
+
+    #[test]
+    fn a_file_of_failed_cells_renders() {
+        let mut results = fixture();
+        for c in &mut results.cells {
+            c.status = Status::Failed;
+            c.error = Some("boom".into());
+            c.time_ns_per_op = None;
+            c.allocs_per_op = None;
+            c.latency_ns = None;
+        }
+        let html = render_file(&results);
+        assert_self_contained(&html);
+        assert!(svgs(&html).is_empty());
+        assert_eq!(
+            html.matches("<td class=\"status-failed\">failed</td>")
+                .count(),
+            results.cells.len()
+        );
+    }
+
+    #[test]
+    fn a_single_cell_renders() {
+        let mut results = fixture();
+        results.cells.truncate(1);
+        let html = render_file(&results);
+        assert_self_contained(&html);
+        assert!(!svgs(&html).is_empty());
+    }
+
+    #[test]
+    fn zero_and_extreme_values_render() {
+        for value in [0.0, 1e-3, 1e13] {
+            let mut results = fixture();
+            for c in &mut results.cells {
+                if let Some(t) = &mut c.time_ns_per_op {
+                    t.median = value;
+                    t.ci95_low = value;
+                    t.ci95_high = value;
+                }
+                if c.allocs_per_op.is_some() {
+                    c.allocs_per_op = Some(value);
+                }
+                if let Some(l) = &mut c.latency_ns {
+                    *l = LatencyNs {
+                        p50: 0,
+                        p90: 0,
+                        p99: 0,
+                        p999: 0,
+                        max: value as u64,
+                        count: 0,
+                    };
+                }
+            }
+            let html = render_file(&results);
+            assert_self_contained(&html);
+            assert_eq!(svgs(&html).len(), 7);
+        }
+    }
+
+    #[test]
+    fn ok_cells_without_measurements_render() {
+        let mut results = fixture();
+        for c in &mut results.cells {
+            c.time_ns_per_op = None;
+            c.allocs_per_op = None;
+            c.throughput_ops_per_s = None;
+        }
+        let html = render_file(&results);
+        assert_self_contained(&html);
+    }
+
+    #[test]
+    fn unknown_runtimes_workloads_and_parameters_render() {
+        let mut results = fixture();
+        let p = |pairs: &[(&str, ParamValue)]| {
+            Params::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())))
+        };
+        for (i, threads) in [1u64, 2, 4, 8].into_iter().enumerate() {
+            for rt in ["future-rt", "tokio-mt"] {
+                let params = p(&[
+                    ("threads", ParamValue::Int(threads)),
+                    ("mode", ParamValue::Text("a b".into())),
+                    ("flag", ParamValue::Bool(i % 2 == 0)),
+                ]);
+                results.cells.push(cell(
+                    rt,
+                    "future_workload",
+                    "v",
+                    params,
+                    10.0 * (i + 1) as f64,
+                ));
+            }
+        }
+        let html = render_file(&results);
+        assert_self_contained(&html);
+        assert!(html.contains("future_workload"));
+        assert!(html.contains("Cost against threads"));
+    }
+
+    #[test]
+    fn a_parameter_of_mixed_types_renders() {
+        // Only a hand-edited file can hold this; ordering must still be total.
+        let mut results = fixture();
+        let values = [
+            ParamValue::Int(9),
+            ParamValue::Text("5x".into()),
+            ParamValue::Int(10),
+            ParamValue::Float(2.5),
+            ParamValue::Bool(true),
+            ParamValue::Text("a".into()),
+            ParamValue::Int(100),
+        ];
+        for rt in ["tokio-mt", "smol-mt"] {
+            for (i, v) in values.iter().enumerate() {
+                for variant in ["a", "b"] {
+                    let params = Params::from_pairs([("n", v.clone())]);
+                    results
+                        .cells
+                        .push(cell(rt, "when_all", variant, params, 1.0 + i as f64));
+                }
+            }
+        }
+        let html = render_file(&results);
+        assert_self_contained(&html);
+        assert!(html.contains("n=5x"));
+    }
+
+    #[test]
+    fn a_quick_sized_matrix_renders_quickly() {
+        let mut results = fixture();
+        results.cells.clear();
+        let runtimes = ["tokio-mt", "tokio-ct", "smol-mt", "smol-local"];
+        for rt in runtimes {
+            for variant in ["join_all", "spawn_join", "native"] {
+                for n in [10u64, 1000, 100_000] {
+                    for op in ["ready", "yield", "sleep_1ms"] {
+                        let params = Params::from_pairs([
+                            ("n", ParamValue::Int(n)),
+                            ("op", ParamValue::Text(op.into())),
+                        ]);
+                        results
+                            .cells
+                            .push(cell(rt, "when_all", variant, params, n as f64 * 37.0));
+                    }
+                }
+            }
+            for variant in ["inline", "boxed", "dyn_trait", "spawned"] {
+                for ratio in [0.0, 0.5, 0.9, 1.0] {
+                    let params = Params::from_pairs([("sync_ratio", ParamValue::Float(ratio))]);
+                    let mut c = cell(rt, "value_task", variant, params, 500.0 * (1.1 - ratio));
+                    c.latency_ns = Some(LatencyNs {
+                        p50: 10,
+                        p90: 20,
+                        p99: 40,
+                        p999: 80,
+                        max: 1000,
+                        count: 9,
+                    });
+                    results.cells.push(c);
+                }
+            }
+        }
+        assert_eq!(results.cells.len(), 172);
+        let started = std::time::Instant::now();
+        let html = render_file(&results);
+        let took = started.elapsed();
+        assert_self_contained(&html);
+        // 3 panels of when_all (split by op) + n sweep, value_task: 4 panels by sync_ratio,
+        // latency, sweep; Task vs ValueTask.
+        assert_eq!(svgs(&html).len(), 11);
+        assert!(took.as_secs_f64() < 5.0, "rendering took {took:?}");
+    }
+
+    #[test]
+    fn timing_fields_are_not_required_to_be_consistent() {
+        // A hand-edited file can hold an interval that does not contain its median.
+        let mut results = fixture();
+        for c in &mut results.cells {
+            if let Some(t) = &mut c.time_ns_per_op {
+                *t = TimeNsPerOp {
+                    ci95_low: t.median * 10.0,
+                    ci95_high: 0.0,
+                    ..t.clone()
+                };
+            }
+        }
+        assert_self_contained(&render_file(&results));
+    }
+}
