@@ -137,6 +137,10 @@ pub struct Measurement {
     pub allocs_per_op: Option<f64>,
     /// Bytes allocated per operation over all samples and all threads.
     pub bytes_per_op: Option<f64>,
+    /// Allocations per operation of each sample, in the order taken (empty when the counting
+    /// allocator is not installed): equal values mean the workload allocates
+    /// deterministically.
+    pub sample_allocs_per_op: Vec<f64>,
     /// Latencies recorded during the samples (warm-up excluded), merged.
     pub latency: Option<LatencyRecorder>,
     /// Iterations run during warm-up and calibration.
@@ -202,6 +206,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
     let ops_per_sample = iters_per_sample.saturating_mul(ops_per_iter);
 
     let mut sample_ns_per_op = Vec::with_capacity(plan.samples);
+    let mut sample_allocs_per_op = Vec::with_capacity(plan.samples);
     let mut allocs = AllocSnapshot::default();
     let mut latency: Option<LatencyRecorder> = None;
     let sampling_start = Instant::now();
@@ -216,6 +221,9 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         let recorded = runner.check_batch(iters_per_sample)?;
         batches_checked += 1;
         sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops_per_sample as f64);
+        if counting {
+            sample_allocs_per_op.push(batch_allocs.allocs as f64 / ops_per_sample as f64);
+        }
         allocs.allocs += batch_allocs.allocs;
         allocs.bytes += batch_allocs.bytes;
         if let Some(recorded) = recorded {
@@ -232,6 +240,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         sample_ns_per_op,
         allocs_per_op: counting.then(|| allocs.allocs as f64 / total_ops),
         bytes_per_op: counting.then(|| allocs.bytes as f64 / total_ops),
+        sample_allocs_per_op,
         latency,
         warmup_iters,
         batches_checked,

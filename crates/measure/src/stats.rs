@@ -119,6 +119,33 @@ fn median_interval_rank(n: usize) -> (usize, f64) {
     best
 }
 
+/// Whether the samples fall into two separate levels (the bimodality of multi-threaded
+/// cells on a small machine, where the same benchmark lands at one of two levels from run to
+/// run or sample to sample). A heuristic, not BenchmarkDotNet's mValue: split the sorted
+/// samples at their widest gap; the samples are bimodal when both sides hold at least two
+/// samples and a fifth of them, the gap is wider than the two sides' own spreads together,
+/// and wider than 2% of the median. Needs at least six samples.
+pub fn is_bimodal(samples: &[f64]) -> bool {
+    let n = samples.len();
+    if n < 6 || samples.iter().any(|v| v.is_nan()) {
+        return false;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let (split, gap) = (1..n)
+        .map(|i| (i, sorted[i] - sorted[i - 1]))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((0, 0.0));
+    let (low, high) = sorted.split_at(split);
+    let min_side = 2.max(n.div_ceil(5));
+    if low.len() < min_side || high.len() < min_side {
+        return false;
+    }
+    let spread = |side: &[f64]| side[side.len() - 1] - side[0];
+    let median = quantile_sorted(&sorted, 0.5);
+    gap > spread(low) + spread(high) && gap > 0.02 * median.abs()
+}
+
 /// The result of a two-sided Mann-Whitney U test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MannWhitney {
@@ -356,5 +383,23 @@ mod tests {
         assert!((normal_upper_tail(0.0) - 0.5).abs() < 1e-7);
         assert!((normal_upper_tail(1.959_964) - 0.025).abs() < 1e-6);
         assert!((normal_upper_tail(-1.0) - 0.841_344_7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn two_levels_are_bimodal_one_level_is_not() {
+        // The harness's own noop cell on this machine: four samples at one level, eleven at
+        // another.
+        let levels = [
+            0.72, 0.72, 0.73, 0.64, 0.41, 0.41, 0.41, 0.42, 0.43, 0.41, 0.41, 0.42, 0.41, 0.41,
+            0.43,
+        ];
+        assert!(is_bimodal(&levels));
+        let steady = [
+            900.76, 910.39, 911.46, 885.49, 890.15, 892.6, 908.77, 888.12, 889.93, 888.59,
+        ];
+        assert!(!is_bimodal(&steady));
+        // One outlier is an outlier, not a second mode.
+        assert!(!is_bimodal(&[10.0, 10.1, 9.9, 10.0, 10.2, 9.8, 50.0]));
+        assert!(!is_bimodal(&[1.0, 2.0, 3.0]));
     }
 }

@@ -31,6 +31,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare two results files cell by cell: ratio of medians, rank test, allocations.
     Compare(CompareArgs),
+    /// Gate a run against a baseline: exit 1 when a cell regressed in time or allocations.
+    Gate(GateArgs),
+    /// Export a results file for other tools (`--format bmf`: Bencher Metric Format).
+    Export(ExportArgs),
     /// Print the table of a results file (reads the file only, runs nothing).
     Show {
         /// The results file.
@@ -75,6 +79,11 @@ pub struct RunArgs {
     /// Results file (default: results/<profile>-<UTC time>.json).
     #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Run every cell in this many processes one after another (BenchmarkDotNet's launch
+    /// count): the gate then compares the launches' medians, which carry the
+    /// process-to-process noise that samples of one process cannot show.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub launches: u16,
     /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
     /// to prove what a gate detects).
     #[arg(long, value_name = "NS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
@@ -138,5 +147,89 @@ fn parse_threshold(raw: &str) -> Result<f64, String> {
     match raw.trim_end_matches('%').parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=1000.0).contains(&v) => Ok(v),
         _ => Err(format!("`{raw}` is not a percentage from 0 to 1000")),
+    }
+}
+
+/// Arguments of `gate`.
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// The baseline results file.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// The results to judge; without it, the baseline's cells are run now (same profile,
+    /// parameters and threads) and judged.
+    #[arg(long)]
+    pub current: Option<PathBuf>,
+    /// Where the fresh run goes when there is no --current (default:
+    /// results/gate-<UTC time>.json).
+    #[arg(long, conflicts_with = "current")]
+    pub out: Option<PathBuf>,
+    /// The baseline's build of tapbench: its launches alternate with this build's, cell by
+    /// cell, so that drift of a shared machine hits both sides alike (the baseline file then
+    /// only says which cells to run).
+    #[arg(long, value_name = "EXE", conflicts_with = "current")]
+    pub baseline_exe: Option<PathBuf>,
+    /// Launches per cell for the fresh run (default: the baseline's; 10 with --baseline-exe).
+    #[arg(long, conflicts_with = "current", value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub launches: Option<u16>,
+    /// Calibration: busy-spin nanoseconds added to every operation of this build's run.
+    #[arg(long, value_name = "NS", default_value_t = 0, conflicts_with = "current",
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
+    pub inject_delay_ns: u64,
+    /// Calibration: allocations added to every operation of this build's run.
+    #[arg(long, value_name = "K", default_value_t = 0, conflicts_with = "current",
+          value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub inject_allocs: u64,
+    /// Smallest change of the median, in percent, that can be a regression.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Smallest absolute change of the median, in nanoseconds, that can be a regression.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
+    pub noise_ns: f64,
+    /// Allocations per operation that may be added without failing the gate.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative)]
+    pub alloc_tolerance: f64,
+    /// Time budget of one cell in seconds, for the fresh run.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub cell_timeout: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: GateFormat,
+}
+
+/// Formats of `gate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GateFormat {
+    /// Tables for people.
+    Text,
+    /// JSON for machines.
+    Json,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The results file.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Export format.
+    #[arg(long, value_enum, default_value = "bmf")]
+    pub format: ExportFormat,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Bencher Metric Format JSON.
+    Bmf,
+}
+
+fn parse_non_negative(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{raw}` is not a non-negative number")),
     }
 }

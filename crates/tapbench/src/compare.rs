@@ -292,6 +292,7 @@ mod tests {
             cv: 0.01,
             outliers: 0,
             samples: samples.to_vec(),
+            launch_medians: Vec::new(),
         });
         c.allocs_per_op = Some(allocs);
         c

@@ -13,6 +13,8 @@
 mod cli;
 mod compare;
 mod env;
+mod export;
+mod gate;
 mod interrupt;
 mod list;
 mod plan;
@@ -37,6 +39,8 @@ use crate::cli::{Cli, Command, ListFormat};
 static ALLOC: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
 
 const EXIT_ERROR: u8 = 2;
+/// A performance gate found a regression.
+const EXIT_REGRESSION: u8 = 1;
 /// The shell's code for "ended by SIGINT": a run stopped by Ctrl-C (after saving).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -59,6 +63,15 @@ fn main() -> ExitCode {
             Err(err) => fail(&err),
         },
         Command::Compare(args) => match compare_command(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => fail(&err),
+        },
+        Command::Gate(args) => match gate_command(args) {
+            Ok(false) => ExitCode::SUCCESS,
+            Ok(true) => ExitCode::from(EXIT_REGRESSION),
+            Err(err) => fail(&err),
+        },
+        Command::Export(args) => match export_command(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => fail(&err),
         },
@@ -123,6 +136,54 @@ fn compare_command(args: cli::CompareArgs) -> anyhow::Result<()> {
         cli::CompareFormat::Markdown => print!("{}", compare::markdown(&cmp)),
         cli::CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&cmp)?),
         cli::CompareFormat::Csv => print!("{}", compare::csv(&cmp)),
+    }
+    Ok(())
+}
+
+/// Runs the gate; `Ok(true)` when a cell regressed.
+fn gate_command(args: cli::GateArgs) -> anyhow::Result<bool> {
+    let baseline = store::read_results(&args.baseline)?;
+    let inject = tapbench_measure::Injection {
+        delay_ns_per_op: args.inject_delay_ns,
+        allocs_per_op: args.inject_allocs,
+    };
+    let (fresh_baseline, current) = match &args.current {
+        Some(path) => (None, store::read_results(path)?),
+        None => run::rerun(
+            &baseline,
+            run::Rerun {
+                out: args.out.clone(),
+                cell_timeout: args.cell_timeout,
+                launches: args.launches.map(usize::from),
+                baseline_exe: args.baseline_exe.clone(),
+                inject,
+            },
+        )?,
+    };
+    let interleaved = fresh_baseline.is_some();
+    let baseline = fresh_baseline.unwrap_or(baseline);
+    let options = gate::GateOptions {
+        threshold_pct: args.threshold,
+        noise_ns: args.noise_ns,
+        alloc_tolerance: args.alloc_tolerance,
+        interleaved,
+    };
+    let report = gate::gate(&baseline, &current, options)?;
+    match args.format {
+        cli::GateFormat::Text => print!("{}", gate::text(&report)),
+        cli::GateFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(report.regressions > 0)
+}
+
+fn export_command(args: cli::ExportArgs) -> anyhow::Result<()> {
+    let results = store::read_results(&args.input)?;
+    let text = match args.format {
+        cli::ExportFormat::Bmf => serde_json::to_string_pretty(&export::bmf(&results))?,
+    };
+    match &args.out {
+        Some(path) => store::write_text(path, &(text + "\n"))?,
+        None => println!("{text}"),
     }
     Ok(())
 }

@@ -110,8 +110,13 @@ pub struct TimeNsPerOp {
     pub cv: f64,
     /// Samples outside the Tukey fences (kept in `samples`).
     pub outliers: usize,
-    /// Every sample, nanoseconds per operation, in the order taken.
+    /// Every sample, nanoseconds per operation, in the order taken (launch after launch).
     pub samples: Vec<f64>,
+    /// The median of each launch, when the cell ran in several processes (`--launches`):
+    /// what the gate compares, because runs of the same code differ more from process to
+    /// process than from sample to sample.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub launch_medians: Vec<f64>,
 }
 
 /// Latency percentiles of single operations, nanoseconds.
@@ -162,6 +167,10 @@ pub struct CellResult {
     pub allocs_per_op: Option<f64>,
     /// Bytes allocated per operation, all threads.
     pub bytes_per_op: Option<f64>,
+    /// Allocations per operation of each sample (equal values: the workload allocates
+    /// deterministically, and the gate compares its allocations exactly).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocs_per_op_samples: Vec<f64>,
     /// Per-operation latency percentiles, for workloads that have them.
     pub latency_ns: Option<LatencyNs>,
     /// Whether the workload's answer was checked in the measured run.

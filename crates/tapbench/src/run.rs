@@ -137,25 +137,14 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         .cell_timeout
         .map(Duration::from_secs)
         .unwrap_or_else(|| profile.cell_timeout());
-    let launcher = CellLauncher::new(timeout)?;
-    interrupt::install()?;
-    let mut progress = Progress::new(cells.len(), &cells);
-    let mut interrupted = false;
-    for cell in &cells {
-        if interrupt::requested() {
-            interrupted = true;
-            break;
-        }
-        progress.start(cell);
-        let Some(result) = launcher.run(cell, sampling) else {
-            interrupted = true;
-            break;
-        };
-        progress.finish(&result);
-        results.cells.push(result);
-        store::write_results(&path, &results)?;
-    }
-    progress.done();
+    let interrupted = measure_cells(
+        &cells,
+        sampling,
+        timeout,
+        usize::from(args.launches),
+        &path,
+        &mut results,
+    )?;
 
     print!("{}", table::render(&results.cells));
     let count = |s: Status| results.cells.iter().filter(|c| c.status == s).count();
@@ -196,12 +185,206 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
     })
 }
 
-fn default_path(profile: &str, created_at: &str) -> PathBuf {
+/// How the gate measures the current code.
+#[derive(Debug, Clone, Default)]
+pub struct Rerun {
+    /// Where the fresh results go (default `results/gate-<UTC time>.json`).
+    pub out: Option<PathBuf>,
+    /// Time budget of one launch of a cell, seconds.
+    pub cell_timeout: Option<u64>,
+    /// Launches per cell (default: as many as the baseline's cells had, at least 1; 10 when
+    /// interleaving).
+    pub launches: Option<usize>,
+    /// Another tapbench executable (the baseline's build): its launches alternate with this
+    /// build's, cell by cell, so both see the same machine at the same time.
+    pub baseline_exe: Option<PathBuf>,
+    /// A regression injected into this build's side only (calibration).
+    pub inject: tapbench_measure::Injection,
+}
+
+/// The measured cells of `baseline`, to be run again.
+fn cells_of(baseline: &ResultsFile) -> Result<Vec<PlannedCell>> {
+    let mut cells = Vec::new();
+    for cell in baseline.cells.iter().filter(|c| c.status == Status::Ok) {
+        let runtime = crate::runtimes::find(&cell.runtime).ok_or_else(|| {
+            anyhow::anyhow!("the baseline's cell `{}` names an unknown runtime", cell.id)
+        })?;
+        cells.push(PlannedCell {
+            id: cell.id.clone(),
+            runtime: runtime.id,
+            threads: cell.threads,
+            case: tapbench_core::Case::new(&cell.workload, &cell.variant, cell.params.clone()),
+        });
+    }
+    if cells.is_empty() {
+        bail!("the baseline has no measured cell to run again");
+    }
+    Ok(cells)
+}
+
+/// Runs again the measured cells of `baseline` - same profile, parameters and threads - for
+/// the gate. Returns the results to judge against: the stored baseline itself, or, with
+/// [`Rerun::baseline_exe`], fresh results of the baseline's build measured interleaved with
+/// this build's, launch by launch. The second file is this build's results.
+///
+/// # Errors
+///
+/// The baseline names a runtime or profile this build does not know, an output cannot be
+/// written, or the run was interrupted.
+pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>, ResultsFile)> {
+    let profile = Profile::from_name(&baseline.profile).ok_or_else(|| {
+        anyhow::anyhow!("the baseline has an unknown profile `{}`", baseline.profile)
+    })?;
+    let cells = cells_of(baseline)?;
+    let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let path = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_path("gate", &created_at));
+    store::check_writable(&path)?;
+    let fresh = |injected: Option<Injected>| ResultsFile {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_at: created_at.clone(),
+        profile: profile.as_str().to_string(),
+        env: env::capture(baseline.env.threads),
+        injected,
+        cells: Vec::with_capacity(cells.len()),
+    };
+    let injected = (!opts.inject.is_none()).then_some(Injected {
+        delay_ns_per_op: opts.inject.delay_ns_per_op,
+        allocs_per_op: opts.inject.allocs_per_op,
+    });
+    let mut current = fresh(injected);
+    store::write_results(&path, &current)?;
+    let timeout = opts
+        .cell_timeout
+        .map(Duration::from_secs)
+        .unwrap_or_else(|| profile.cell_timeout());
+    let sampling = tapbench_measure::SamplingPlan {
+        inject: opts.inject,
+        ..profile.sampling()
+    };
+    let Some(old_exe) = &opts.baseline_exe else {
+        // As many launches as the baseline's cells had, unless told otherwise.
+        let launches = opts.launches.unwrap_or_else(|| {
+            baseline
+                .cells
+                .iter()
+                .filter_map(|c| c.time_ns_per_op.as_ref().map(|t| t.launch_medians.len()))
+                .max()
+                .unwrap_or(1)
+                .max(1)
+        });
+        eprintln!(
+            "running the baseline's {} measured cells again ({launches} launches each) into {}",
+            cells.len(),
+            path.display()
+        );
+        if measure_cells(&cells, sampling, timeout, launches, &path, &mut current)? {
+            bail!(
+                "interrupted: the gate does not judge an incomplete run ({} kept)",
+                path.display()
+            );
+        }
+        return Ok((None, current));
+    };
+
+    let launches = opts.launches.unwrap_or(10);
+    let old_path = path.with_file_name(format!(
+        "{}-baseline.json",
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let mut old = fresh(None);
+    store::write_results(&old_path, &old)?;
+    let new_launcher = CellLauncher::new(timeout, 1)?;
+    let old_launcher = CellLauncher::with_exe(old_exe.clone(), timeout, 1);
+    let old_sampling = profile.sampling();
+    eprintln!(
+        "running the baseline's {} measured cells with {} and with this build, {launches} \
+         interleaved launches each, into {} and {}",
+        cells.len(),
+        old_exe.display(),
+        old_path.display(),
+        path.display()
+    );
+    interrupt::install()?;
+    let mut progress = Progress::new(cells.len() * 2, &cells);
+    for cell in &cells {
+        let (mut old_runs, mut new_runs) = (Vec::new(), Vec::new());
+        progress.start(cell);
+        for _ in 0..launches {
+            if interrupt::requested() {
+                bail!("interrupted: the gate does not judge an incomplete run");
+            }
+            let (Some(o), Some(n)) = (
+                old_launcher.run(cell, old_sampling),
+                new_launcher.run(cell, sampling),
+            ) else {
+                bail!("interrupted: the gate does not judge an incomplete run");
+            };
+            old_runs.push(o);
+            new_runs.push(n);
+        }
+        for (runs, results, file) in [
+            (old_runs, &mut old, &old_path),
+            (new_runs, &mut current, &path),
+        ] {
+            let merged = crate::runner::merge_launches(runs);
+            progress.finish(&merged);
+            results.cells.push(merged);
+            store::write_results(file, results)?;
+        }
+    }
+    progress.done();
+    Ok((Some(old), current))
+}
+
+/// Measures `cells` one child process each, appending every result to `results` and
+/// rewriting `path` after each cell. Returns whether Ctrl-C stopped the run early.
+///
+/// # Errors
+///
+/// The results file can no longer be written, or the executable cannot be found.
+pub fn measure_cells(
+    cells: &[PlannedCell],
+    sampling: tapbench_measure::SamplingPlan,
+    timeout: Duration,
+    launches: usize,
+    path: &Path,
+    results: &mut ResultsFile,
+) -> Result<bool> {
+    let launcher = CellLauncher::new(timeout, launches)?;
+    interrupt::install()?;
+    let mut progress = Progress::new(cells.len(), cells);
+    let mut interrupted = false;
+    for cell in cells {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
+        progress.start(cell);
+        let Some(result) = launcher.run(cell, sampling) else {
+            interrupted = true;
+            break;
+        };
+        progress.finish(&result);
+        results.cells.push(result);
+        store::write_results(path, results)?;
+    }
+    progress.done();
+    Ok(interrupted)
+}
+
+/// The default results path of a run started at `created_at`.
+pub fn default_path(prefix: &str, created_at: &str) -> PathBuf {
     let stamp: String = created_at
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
-    PathBuf::from("results").join(format!("{profile}-{stamp}.json"))
+    PathBuf::from("results").join(format!("{prefix}-{stamp}.json"))
 }
 
 /// Progress on stderr: a bar on a terminal, one plain line per cell otherwise.

@@ -110,6 +110,7 @@ impl CellRequest {
             throughput_ops_per_s: None,
             allocs_per_op: None,
             bytes_per_op: None,
+            allocs_per_op_samples: Vec::new(),
             latency_ns: None,
             verified: false,
             wall_s: 0.0,
@@ -146,10 +147,12 @@ fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
         cv: s.cv,
         outliers: s.outliers_low + s.outliers_high,
         samples: m.sample_ns_per_op.clone(),
+        launch_medians: Vec::new(),
     });
     result.throughput_ops_per_s = stats.filter(|s| s.median > 0.0).map(|s| 1e9 / s.median);
     result.allocs_per_op = m.allocs_per_op;
     result.bytes_per_op = m.bytes_per_op;
+    result.allocs_per_op_samples = m.sample_allocs_per_op.clone();
     result.latency_ns = m
         .latency
         .as_ref()
@@ -237,6 +240,7 @@ fn exit_with_parent() {
 pub struct CellLauncher {
     exe: PathBuf,
     timeout: Duration,
+    launches: usize,
 }
 
 impl CellLauncher {
@@ -245,21 +249,47 @@ impl CellLauncher {
     /// # Errors
     ///
     /// The path of the running executable cannot be found.
-    pub fn new(timeout: Duration) -> Result<Self> {
+    pub fn new(timeout: Duration, launches: usize) -> Result<Self> {
         let exe = std::env::current_exe().context("cannot find the tapbench executable")?;
-        Ok(CellLauncher { exe, timeout })
+        Ok(CellLauncher {
+            exe,
+            timeout,
+            launches: launches.max(1),
+        })
+    }
+
+    /// A launcher that runs cells with another tapbench executable (the same child protocol).
+    pub fn with_exe(exe: PathBuf, timeout: Duration, launches: usize) -> Self {
+        CellLauncher {
+            exe,
+            timeout,
+            launches: launches.max(1),
+        }
     }
 
     /// Runs `cell` in a child process and returns its result: a crash, a panic or a timeout
     /// becomes a `failed` or `timeout` cell. `None` only when the cell was stopped by a
     /// second Ctrl-C (see [`crate::interrupt`]): such a cell is not recorded.
+    ///
+    /// With several launches the cell runs in that many processes one after another; the
+    /// first launch that does not end `ok` ends the cell with its status.
     pub fn run(&self, cell: &PlannedCell, plan: SamplingPlan) -> Option<CellResult> {
         let request = CellRequest::new(cell, plan);
         let started = Instant::now();
-        let mut result = match self.run_child(&request) {
-            Ok(result) => result,
-            Err(ChildFailure::Interrupted) => return None,
-            Err(failure) => failure.into_result(&request, self.timeout),
+        let mut launches = Vec::with_capacity(self.launches);
+        let mut result = loop {
+            let launch = match self.run_child(&request) {
+                Ok(result) => result,
+                Err(ChildFailure::Interrupted) => return None,
+                Err(failure) => failure.into_result(&request, self.timeout),
+            };
+            if launch.status != Status::Ok {
+                break launch;
+            }
+            launches.push(launch);
+            if launches.len() == self.launches {
+                break merge_launches(launches);
+            }
         };
         result.wall_s = started.elapsed().as_secs_f64();
         Some(result)
@@ -339,6 +369,63 @@ impl CellLauncher {
         serde_json::from_str(line)
             .map_err(|e| ChildFailure::Crashed(format!("cell process gave no result ({e})")))
     }
+}
+
+/// One cell measured in several processes: samples pooled in launch order, each launch's
+/// median kept for the gate, allocation counts averaged over the launches. Latency
+/// percentiles come from the first launch (histograms are not merged across processes).
+pub fn merge_launches(mut launches: Vec<CellResult>) -> CellResult {
+    if let Some(failed) = launches.iter().position(|c| c.status != Status::Ok) {
+        return launches.swap_remove(failed);
+    }
+    if launches.len() == 1 {
+        return launches.remove(0);
+    }
+    let n = launches.len() as f64;
+    let mean = |f: &dyn Fn(&CellResult) -> Option<f64>| {
+        let values: Vec<f64> = launches.iter().filter_map(f).collect();
+        (values.len() == launches.len()).then(|| values.iter().sum::<f64>() / n)
+    };
+    let allocs = mean(&|c| c.allocs_per_op);
+    let bytes = mean(&|c| c.bytes_per_op);
+    let verified = launches.iter().all(|c| c.verified);
+    let medians: Vec<f64> = launches
+        .iter()
+        .filter_map(|c| c.time_ns_per_op.as_ref().map(|t| t.median))
+        .collect();
+    let samples: Vec<f64> = launches
+        .iter()
+        .flat_map(|c| {
+            c.time_ns_per_op
+                .iter()
+                .flat_map(|t| t.samples.iter().copied())
+        })
+        .collect();
+    let alloc_samples: Vec<f64> = launches
+        .iter()
+        .flat_map(|c| c.allocs_per_op_samples.iter().copied())
+        .collect();
+    let mut merged = launches.remove(0);
+    merged.time_ns_per_op = summarize(&samples).map(|s| TimeNsPerOp {
+        median: s.median,
+        ci95_low: s.ci95_low,
+        ci95_high: s.ci95_high,
+        ci_coverage: s.ci_coverage,
+        cv: s.cv,
+        outliers: s.outliers_low + s.outliers_high,
+        samples,
+        launch_medians: medians,
+    });
+    merged.throughput_ops_per_s = merged
+        .time_ns_per_op
+        .as_ref()
+        .filter(|t| t.median > 0.0)
+        .map(|t| 1e9 / t.median);
+    merged.allocs_per_op = allocs;
+    merged.bytes_per_op = bytes;
+    merged.allocs_per_op_samples = alloc_samples;
+    merged.verified = verified;
+    merged
 }
 
 fn drain<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<String> {
