@@ -81,42 +81,45 @@ pub struct Comparison {
     pub only_in_current: Vec<String>,
 }
 
-/// Compares `current` with `base`; `threshold_pct` is the smallest change, in percent, that
-/// counts as faster or slower.
+/// The cells of two results files, matched by id.
+#[derive(Debug)]
+pub struct Matched<'a> {
+    /// `(base, current)` pairs of the cells in both files, in BASE order.
+    pub pairs: Vec<(&'a CellResult, &'a CellResult)>,
+    /// Ids only in BASE.
+    pub only_in_base: Vec<String>,
+    /// Ids only in CURRENT.
+    pub only_in_current: Vec<String>,
+}
+
+/// Matches the cells of `base` and `current` by id.
 ///
 /// # Errors
 ///
-/// The files have no cell in common.
-pub fn compare(
-    base: &ResultsFile,
-    current: &ResultsFile,
-    threshold_pct: f64,
-) -> Result<Comparison> {
-    let threshold = threshold_pct / 100.0;
+/// The files have no cell in common; `what` names the two files in the message.
+pub fn match_cells<'a>(
+    base: &'a ResultsFile,
+    current: &'a ResultsFile,
+    what: &str,
+) -> Result<Matched<'a>> {
     let current_by_id: BTreeMap<&str, &CellResult> =
         current.cells.iter().map(|c| (c.id.as_str(), c)).collect();
     let base_ids: BTreeMap<&str, ()> = base.cells.iter().map(|c| (c.id.as_str(), ())).collect();
-    let cells: Vec<CellComparison> = base
+    let pairs: Vec<_> = base
         .cells
         .iter()
-        .filter_map(|b| {
-            current_by_id
-                .get(b.id.as_str())
-                .map(|c| compare_cell(b, c, threshold))
-        })
+        .filter_map(|b| current_by_id.get(b.id.as_str()).map(|c| (b, *c)))
         .collect();
-    if cells.is_empty() {
+    if pairs.is_empty() {
         bail!(
-            "the two results files have no cell in common ({} and {} cells); compare runs of \
-             the same selection",
+            "{what} have no cell in common ({} and {} cells); compare runs of the same \
+             selection",
             base.cells.len(),
             current.cells.len()
         );
     }
-    Ok(Comparison {
-        threshold,
-        alpha: ALPHA,
-        cells,
+    Ok(Matched {
+        pairs,
         only_in_base: base
             .cells
             .iter()
@@ -129,6 +132,32 @@ pub fn compare(
             .filter(|c| !base_ids.contains_key(c.id.as_str()))
             .map(|c| c.id.clone())
             .collect(),
+    })
+}
+
+/// Compares `current` with `base`; `threshold_pct` is the smallest change, in percent, that
+/// counts as faster or slower.
+///
+/// # Errors
+///
+/// The files have no cell in common.
+pub fn compare(
+    base: &ResultsFile,
+    current: &ResultsFile,
+    threshold_pct: f64,
+) -> Result<Comparison> {
+    let threshold = threshold_pct / 100.0;
+    let matched = match_cells(base, current, "the two results files")?;
+    Ok(Comparison {
+        threshold,
+        alpha: ALPHA,
+        cells: matched
+            .pairs
+            .iter()
+            .map(|(b, c)| compare_cell(b, c, threshold))
+            .collect(),
+        only_in_base: matched.only_in_base,
+        only_in_current: matched.only_in_current,
     })
 }
 

@@ -10,10 +10,9 @@
 //! sample to sample (timers, channel blocks), an increase must also be significant by the
 //! rank test and larger than the baseline's own sample-to-sample range.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 use tapbench_measure::stats::{is_bimodal, mann_whitney_u, summarize};
 
@@ -128,27 +127,13 @@ pub fn gate(
     current: &ResultsFile,
     options: GateOptions,
 ) -> Result<GateReport> {
-    let current_by_id: BTreeMap<&str, &CellResult> =
-        current.cells.iter().map(|c| (c.id.as_str(), c)).collect();
-    let baseline_ids: BTreeMap<&str, ()> =
-        baseline.cells.iter().map(|c| (c.id.as_str(), ())).collect();
-    let cells: Vec<CellGate> = baseline
-        .cells
+    let matched =
+        crate::compare::match_cells(baseline, current, "the baseline and the current results")?;
+    let cells: Vec<CellGate> = matched
+        .pairs
         .iter()
-        .filter_map(|b| {
-            current_by_id
-                .get(b.id.as_str())
-                .map(|c| gate_cell(b, c, options))
-        })
+        .map(|(b, c)| gate_cell(b, c, options))
         .collect();
-    if cells.is_empty() {
-        bail!(
-            "the baseline and the current results have no cell in common ({} and {} cells); \
-             gate runs of the same selection",
-            baseline.cells.len(),
-            current.cells.len()
-        );
-    }
     Ok(GateReport {
         options,
         alpha: ALPHA,
@@ -158,18 +143,8 @@ pub fn gate(
             .iter()
             .filter(|c| c.time == Judgement::MultimodalNotJudged)
             .count(),
-        only_in_baseline: baseline
-            .cells
-            .iter()
-            .filter(|c| !current_by_id.contains_key(c.id.as_str()))
-            .map(|c| c.id.clone())
-            .collect(),
-        only_in_current: current
-            .cells
-            .iter()
-            .filter(|c| !baseline_ids.contains_key(c.id.as_str()))
-            .map(|c| c.id.clone())
-            .collect(),
+        only_in_baseline: matched.only_in_base,
+        only_in_current: matched.only_in_current,
         cells,
     })
 }
