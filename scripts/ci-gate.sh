@@ -31,16 +31,10 @@ tapbench=target/release/tapbench
 mkdir -p "$out" || exit 2
 
 "$tapbench" gate --baseline "$baseline" "${interleave[@]}" --out "$out/current.json" \
-    > "$out/gate.md"
+    --json-out "$out/gate.json" > "$out/gate.md"
 status=$?
 cat "$out/gate.md"
 if [ -f "$out/current.json" ]; then
-    judged_against=$baseline
-    if [ ${#interleave[@]} -gt 0 ]; then
-        judged_against=$out/current-baseline.json
-    fi
-    "$tapbench" gate --baseline "$judged_against" --current "$out/current.json" --format json \
-        > "$out/gate.json"
     "$tapbench" report --input "$out/current.json" --out-dir "$out/report" >&2
     "$tapbench" export --format bmf --input "$out/current.json" --out "$out/bmf.json"
 fi

@@ -195,6 +195,9 @@ pub struct GateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: GateFormat,
+    /// Also write the verdict as JSON to this file (for CI artifacts), whatever --format is.
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
 }
 
 /// Formats of `gate`.

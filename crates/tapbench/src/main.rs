@@ -169,6 +169,9 @@ fn gate_command(args: cli::GateArgs) -> anyhow::Result<bool> {
         interleaved,
     };
     let report = gate::gate(&baseline, &current, options)?;
+    if let Some(path) = &args.json_out {
+        store::write_text(path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
+    }
     match args.format {
         cli::GateFormat::Text => print!("{}", gate::text(&report)),
         cli::GateFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
