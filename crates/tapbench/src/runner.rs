@@ -134,22 +134,34 @@ pub fn execute(request: &CellRequest) -> CellResult {
     result
 }
 
-fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
-    let stats = summarize(&m.sample_ns_per_op);
-    let mut result = request.unmeasured(Status::Ok, String::new());
-    result.error = None;
-    result.ops = Some(m.ops_per_sample);
-    result.time_ns_per_op = stats.map(|s| TimeNsPerOp {
+/// The statistics of `samples` (ns per op), kept with the samples themselves.
+fn time_per_op(samples: Vec<f64>, launch_medians: Vec<f64>) -> Option<TimeNsPerOp> {
+    let s = summarize(&samples)?;
+    Some(TimeNsPerOp {
         median: s.median,
         ci95_low: s.ci95_low,
         ci95_high: s.ci95_high,
         ci_coverage: s.ci_coverage,
         cv: s.cv,
         outliers: s.outliers_low + s.outliers_high,
-        samples: m.sample_ns_per_op.clone(),
-        launch_medians: Vec::new(),
-    });
-    result.throughput_ops_per_s = stats.filter(|s| s.median > 0.0).map(|s| 1e9 / s.median);
+        samples,
+        launch_medians,
+    })
+}
+
+/// Operations per second from the median time per operation.
+fn throughput(time: &Option<TimeNsPerOp>) -> Option<f64> {
+    time.as_ref()
+        .filter(|t| t.median > 0.0)
+        .map(|t| 1e9 / t.median)
+}
+
+fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
+    let mut result = request.unmeasured(Status::Ok, String::new());
+    result.error = None;
+    result.ops = Some(m.ops_per_sample);
+    result.time_ns_per_op = time_per_op(m.sample_ns_per_op.clone(), Vec::new());
+    result.throughput_ops_per_s = throughput(&result.time_ns_per_op);
     result.allocs_per_op = m.allocs_per_op;
     result.bytes_per_op = m.bytes_per_op;
     result.allocs_per_op_samples = m.sample_allocs_per_op.clone();
@@ -406,21 +418,8 @@ pub fn merge_launches(mut launches: Vec<CellResult>) -> CellResult {
         .flat_map(|c| c.allocs_per_op_samples.iter().copied())
         .collect();
     let mut merged = launches.remove(0);
-    merged.time_ns_per_op = summarize(&samples).map(|s| TimeNsPerOp {
-        median: s.median,
-        ci95_low: s.ci95_low,
-        ci95_high: s.ci95_high,
-        ci_coverage: s.ci_coverage,
-        cv: s.cv,
-        outliers: s.outliers_low + s.outliers_high,
-        samples,
-        launch_medians: medians,
-    });
-    merged.throughput_ops_per_s = merged
-        .time_ns_per_op
-        .as_ref()
-        .filter(|t| t.median > 0.0)
-        .map(|t| 1e9 / t.median);
+    merged.time_ns_per_op = time_per_op(samples, medians);
+    merged.throughput_ops_per_s = throughput(&merged.time_ns_per_op);
     merged.allocs_per_op = allocs;
     merged.bytes_per_op = bytes;
     merged.allocs_per_op_samples = alloc_samples;
