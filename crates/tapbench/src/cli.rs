@@ -79,11 +79,12 @@ pub struct RunArgs {
     /// Results file (default: results/<profile>-<UTC time>.json).
     #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
-    /// Run every cell in this many processes one after another (BenchmarkDotNet's launch
-    /// count): the gate then compares the launches' medians, which carry the
-    /// process-to-process noise that samples of one process cannot show.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
-    pub launches: u16,
+    /// Run every cell in this many processes (BenchmarkDotNet's launch count), pass by pass
+    /// so that each cell's launches are spread over the run. The gate compares the
+    /// launches' medians, which carry the process-to-process noise that samples of one
+    /// process cannot show [default: the profile's: smoke 1, quick 5, standard 10].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub launches: Option<u16>,
     /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
     /// to prove what a gate detects).
     #[arg(long, value_name = "NS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
@@ -94,11 +95,13 @@ pub struct RunArgs {
     /// Do not render the report next to the results file.
     #[arg(long)]
     pub no_report: bool,
-    /// Complete an interrupted run: measure only the selected cells missing from FILE and
-    /// add them to it (same profile and threads as the file).
+    /// Complete an interrupted run: measure only the selected cells missing from FILE, and
+    /// the launches its cells still lack, and add them to it (same profile, threads and
+    /// launches as the file).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
-    /// Time budget of one cell in seconds (default: 60 smoke, 180 quick, 600 standard).
+    /// Time budget of one launch of a cell in seconds (default: 60 smoke, 180 quick, 600
+    /// standard).
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cell_timeout: Option<u64>,
 }
@@ -189,7 +192,7 @@ pub struct GateArgs {
     /// Allocations per operation that may be added without failing the gate.
     #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative)]
     pub alloc_tolerance: f64,
-    /// Time budget of one cell in seconds, for the fresh run.
+    /// Time budget of one launch of a cell in seconds, for the fresh run.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cell_timeout: Option<u64>,
     /// Output format.

@@ -2,9 +2,18 @@
 //!
 //! A time regression needs all three of: a two-sided Mann-Whitney U test on the samples
 //! significant at p < 0.01, a ratio of medians above the threshold (default 5%), and an
-//! absolute difference of medians above the noise floor (default 1 ns). Cells whose samples
-//! fall into two separate levels on either side are reported as "multimodal, not judged"
-//! instead of raising a false alarm. Allocations are judged exactly where the workload
+//! absolute difference of medians above the noise floor (default 1 ns). The samples are the
+//! medians of the launches (separate processes) when both runs have several.
+//!
+//! How far two runs of the same code differ depends on when they ran: on a shared machine
+//! whole phases of seconds to minutes run 10-40% slower. Runs measured at different times
+//! (a stored baseline) are therefore judged more strictly than interleaved ones: a change
+//! must also exceed the spread of either run's own launch medians (its run-to-run noise,
+//! each cell's launches being spread over the run), and a run with one launch per cell
+//! cannot show that noise, so its times are not judged. Runs measured interleaved
+//! (`--baseline-exe`) see the same machine states launch by launch and need neither rule.
+//! Cells whose samples fall into two separate levels on either side are reported as
+//! "multimodal, not judged" instead of raising a false alarm. Allocations are judged exactly where the workload
 //! allocates deterministically (every sample of both runs has the same count): a
 //! regression is any increase beyond the tolerance (default 0). Where allocations vary from
 //! sample to sample (timers, channel blocks), an increase must also be significant by the
@@ -49,6 +58,8 @@ pub enum Judgement {
     Unchanged,
     /// The samples fall into separate levels: no verdict rather than a false one.
     MultimodalNotJudged,
+    /// A stored run with one launch per cell: its samples cannot show run-to-run noise.
+    OneLaunchNotJudged,
     /// One side has no measurement.
     NotComparable,
 }
@@ -71,6 +82,10 @@ pub struct CellGate {
     pub compared: &'static str,
     /// The verdict on time.
     pub time: Judgement,
+    /// The smallest increase of the median, in ns, that could count as a regression: the
+    /// largest of the threshold, the noise floor and (runs not interleaved) the spread of
+    /// either run's launch medians. What this cell can detect, measured.
+    pub detectable_ns: Option<f64>,
     /// Allocations per op of the baseline.
     pub base_allocs_per_op: Option<f64>,
     /// Allocations per op of the current run.
@@ -109,6 +124,8 @@ pub struct GateReport {
     pub improvements: usize,
     /// Cells not judged because their samples are multimodal.
     pub multimodal: usize,
+    /// Cells whose time was not judged because a stored run had one launch per cell.
+    pub one_launch: usize,
     /// Every cell present in both files.
     pub cells: Vec<CellGate>,
     /// Cells of the baseline that the current run lacks.
@@ -143,6 +160,10 @@ pub fn gate(
             .iter()
             .filter(|c| c.time == Judgement::MultimodalNotJudged)
             .count(),
+        one_launch: cells
+            .iter()
+            .filter(|c| c.time == Judgement::OneLaunchNotJudged)
+            .count(),
         only_in_baseline: matched.only_in_base,
         only_in_current: matched.only_in_current,
         cells,
@@ -158,6 +179,7 @@ fn gate_cell(base: &CellResult, current: &CellResult, options: GateOptions) -> C
         p_value: None,
         compared: "samples",
         time: Judgement::NotComparable,
+        detectable_ns: None,
         base_allocs_per_op: base.allocs_per_op,
         current_allocs_per_op: current.allocs_per_op,
         allocs_exact: false,
@@ -175,7 +197,8 @@ fn gate_cell(base: &CellResult, current: &CellResult, options: GateOptions) -> C
     if let (Some(b), Some(c)) = (&base.time_ns_per_op, &current.time_ns_per_op) {
         // Launch medians when both runs have them: samples of one process share its
         // layout, frequency and neighbours, so they understate run-to-run noise.
-        let (bs, cs) = if b.launch_medians.len() >= 2 && c.launch_medians.len() >= 2 {
+        let launches = b.launch_medians.len() >= 2 && c.launch_medians.len() >= 2;
+        let (bs, cs) = if launches {
             out.compared = "launch medians";
             (&b.launch_medians, &c.launch_medians)
         } else {
@@ -187,23 +210,43 @@ fn gate_cell(base: &CellResult, current: &CellResult, options: GateOptions) -> C
         };
         out.ratio = (bm > 0.0).then(|| cm / bm);
         out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
-        let threshold = 1.0 + options.threshold_pct / 100.0;
+        let spread = |v: &[f64]| {
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                    (lo.min(x), hi.max(x))
+                });
+            hi - lo
+        };
+        // The smallest change that counts: threshold and noise floor, and for runs measured
+        // at different times the run-to-run spread either run showed.
+        let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
+        if !options.interleaved {
+            margin = margin.max(spread(bs)).max(spread(cs));
+        }
+        out.detectable_ns = Some(margin);
         let diff = cm - bm;
         let multimodal = is_bimodal(bs) || is_bimodal(cs);
-        if multimodal && options.interleaved {
-            out.note = Some("multimodal launches, judged: the runs were interleaved".into());
-        }
-        out.time = if multimodal && !options.interleaved {
+        out.time = if !launches && !options.interleaved {
+            out.note = Some(
+                "one launch per cell: samples of one process cannot show run-to-run noise \
+                 (measure both runs with --launches 5, the quick profile's default)"
+                    .into(),
+            );
+            Judgement::OneLaunchNotJudged
+        } else if multimodal && !options.interleaved {
             out.note = Some("multimodal samples: not judged".into());
             Judgement::MultimodalNotJudged
         } else {
+            if multimodal {
+                out.note = Some("multimodal launches, judged: the runs were interleaved".into());
+            }
+            let threshold = 1.0 + options.threshold_pct / 100.0;
             match (out.ratio, out.p_value) {
-                (Some(r), Some(p)) if p < ALPHA && r > threshold && diff > options.noise_ns => {
+                (Some(r), Some(p)) if p < ALPHA && r > threshold && diff > margin => {
                     Judgement::Regression
                 }
-                (Some(r), Some(p))
-                    if p < ALPHA && r < 1.0 / threshold && -diff > options.noise_ns =>
-                {
+                (Some(r), Some(p)) if p < ALPHA && r < 1.0 / threshold && -diff > margin => {
                     Judgement::Improvement
                 }
                 (Some(_), Some(_)) => Judgement::Unchanged,
@@ -258,6 +301,7 @@ fn judgement_text(j: Judgement) -> &'static str {
         Judgement::Improvement => "improvement",
         Judgement::Unchanged => "unchanged",
         Judgement::MultimodalNotJudged => "multimodal, not judged",
+        Judgement::OneLaunchNotJudged => "one launch, not judged",
         Judgement::NotComparable => "not comparable",
     }
 }
@@ -266,22 +310,33 @@ fn judgement_text(j: Judgement) -> &'static str {
 pub fn text(report: &GateReport) -> String {
     let o = &report.options;
     let mut out = format!(
-        "tapbench gate: {} cells compared, {} regressed, {} improved, {} multimodal (not \
-         judged).\nA time change needs Mann-Whitney p < {}, a ratio beyond {}% and a difference \
-         beyond {} ns; allocations are compared exactly (tolerance {} per op) where they are \
-         deterministic.\n{}",
+        "tapbench gate ({}): {} cells compared, {} regressed, {} improved, {} multimodal and \
+         {} single-launch (time not judged).\nA time change needs Mann-Whitney p < {}, a \
+         ratio beyond {}% and a difference beyond {} ns{}; allocations are compared exactly \
+         (tolerance {} per op) where they are deterministic.\n{}",
+        if o.interleaved {
+            "interleaved runs"
+        } else {
+            "runs measured at different times"
+        },
         report.cells.len(),
         report.regressions,
         report.improvements,
         report.multimodal,
+        report.one_launch,
         report.alpha,
         o.threshold_pct,
         o.noise_ns,
+        if o.interleaved {
+            ""
+        } else {
+            " and beyond the spread of either run's launches (column `detects`)"
+        },
         o.alloc_tolerance,
         if report
             .cells
             .iter()
-            .any(|c| c.compared == "samples" && c.p_value.is_some())
+            .any(|c| c.compared == "samples" && c.time != Judgement::OneLaunchNotJudged)
         {
             "Some cells ran in a single process: their samples cannot show process-to-process \
              noise, so the verdict is less trustworthy (run with --launches 5).\n"
@@ -293,13 +348,17 @@ pub fn text(report: &GateReport) -> String {
         let n = |v: Option<f64>| v.map(format_ns).unwrap_or_else(|| "-".into());
         let a = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
         format!(
-            "| {} | {} | {} | {} | {} | {} | {} -> {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} -> {} | {} |",
             c.id,
             n(c.base_median_ns),
             n(c.current_median_ns),
             c.ratio
                 .map(|r| format!("{r:.3}"))
                 .unwrap_or_else(|| "-".into()),
+            match (c.detectable_ns, c.base_median_ns) {
+                (Some(d), Some(b)) if b > 0.0 => format!("+{:.0}%", 100.0 * d / b),
+                _ => "-".into(),
+            },
             c.p_value
                 .map(|p| format!("{p:.1e}"))
                 .unwrap_or_else(|| "-".into()),
@@ -309,14 +368,16 @@ pub fn text(report: &GateReport) -> String {
             judgement_text(c.allocs)
         )
     };
-    let header = "| cell | base ns/op | current ns/op | ratio | p | time | allocs/op | allocs |\n\
-                  |---|---:|---:|---:|---:|---|---|---|\n";
+    let header = "| cell | base ns/op | current ns/op | ratio | detects | p | time | allocs/op | \
+                  allocs |\n|---|---:|---:|---:|---:|---:|---|---|---|\n";
     let not_judged = |c: &CellGate| {
         !c.regressed()
             && !c.improved()
             && matches!(
                 c.time,
-                Judgement::MultimodalNotJudged | Judgement::NotComparable
+                Judgement::MultimodalNotJudged
+                    | Judgement::OneLaunchNotJudged
+                    | Judgement::NotComparable
             )
     };
     let sections: [(&str, CellFilter); 3] = [
@@ -354,4 +415,194 @@ pub fn text(report: &GateReport) -> String {
         }
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::TimeNsPerOp;
+
+    fn fixture() -> ResultsFile {
+        serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap()
+    }
+
+    /// A file with one cell whose launches have these medians (one launch: these samples),
+    /// allocating `allocs` per op in every sample.
+    fn run(launch_medians: &[f64], samples: &[f64], allocs: f64) -> ResultsFile {
+        let mut file = fixture();
+        let mut cell = file.cells[0].clone();
+        let values = if launch_medians.is_empty() {
+            samples
+        } else {
+            launch_medians
+        };
+        let median = summarize(values).unwrap().median;
+        cell.time_ns_per_op = Some(TimeNsPerOp {
+            median,
+            ci95_low: median,
+            ci95_high: median,
+            ci_coverage: 0.95,
+            cv: 0.01,
+            outliers: 0,
+            samples: samples.to_vec(),
+            launch_medians: launch_medians.to_vec(),
+        });
+        cell.allocs_per_op = Some(allocs);
+        cell.allocs_per_op_samples = vec![allocs; samples.len()];
+        file.cells = vec![cell];
+        file
+    }
+
+    fn launches(values: &[f64]) -> ResultsFile {
+        run(values, values, 1.0)
+    }
+
+    const STORED: GateOptions = GateOptions {
+        threshold_pct: 5.0,
+        noise_ns: 1.0,
+        alloc_tolerance: 0.0,
+        interleaved: false,
+    };
+    const INTERLEAVED: GateOptions = GateOptions {
+        interleaved: true,
+        ..STORED
+    };
+
+    fn verdict(base: &ResultsFile, current: &ResultsFile, options: GateOptions) -> CellGate {
+        let report = gate(base, current, options).unwrap();
+        assert_eq!(report.cells.len(), 1);
+        report.cells[0].clone()
+    }
+
+    const BASE: [f64; 6] = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2];
+
+    #[test]
+    fn a_clear_slowdown_of_launch_medians_is_a_regression() {
+        let slower: Vec<f64> = BASE.iter().map(|x| x * 1.2).collect();
+        for options in [STORED, INTERLEAVED] {
+            let v = verdict(&launches(&BASE), &launches(&slower), options);
+            assert_eq!(v.time, Judgement::Regression, "{v:?}");
+            assert_eq!(v.compared, "launch medians");
+            assert!(v.p_value.unwrap() < ALPHA);
+            let faster = verdict(&launches(&slower), &launches(&BASE), options);
+            assert_eq!(faster.time, Judgement::Improvement);
+        }
+    }
+
+    #[test]
+    fn each_criterion_alone_can_hold_a_regression_back() {
+        // 3% slower, significant: under the 5% threshold.
+        let slight: Vec<f64> = BASE.iter().map(|x| x * 1.03).collect();
+        let v = verdict(&launches(&BASE), &launches(&slight), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // 20% slower but 0.2 ns: under the noise floor.
+        let tiny = [1.0, 1.01, 0.99, 1.0, 1.0, 1.0];
+        let tiny_slow: Vec<f64> = tiny.iter().map(|x| x * 1.2).collect();
+        let v = verdict(&launches(&tiny), &launches(&tiny_slow), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // 20% slower in the median but overlapping launches: not significant.
+        let overlapping = [100.0, 130.0, 99.0, 125.0, 120.0, 121.0];
+        let v = verdict(&launches(&BASE), &launches(&overlapping), INTERLEAVED);
+        assert!(v.p_value.unwrap() > ALPHA, "{v:?}");
+        assert_eq!(v.time, Judgement::Unchanged);
+    }
+
+    #[test]
+    fn runs_at_different_times_must_differ_by_more_than_their_own_spread() {
+        // Launches spread over 30%: a 20% shift is within the run-to-run noise when the
+        // runs were measured at different times, and judged when they were interleaved.
+        let base = [100.0, 104.0, 96.0, 120.0, 110.0, 90.0];
+        let shifted: Vec<f64> = [100.0, 104.0, 96.0, 100.0, 99.0, 101.0]
+            .iter()
+            .map(|x| x * 1.25)
+            .collect();
+        let stored = verdict(&launches(&base), &launches(&shifted), STORED);
+        assert_eq!(stored.time, Judgement::Unchanged, "{stored:?}");
+        assert!((stored.detectable_ns.unwrap() - 30.0).abs() < 1e-9);
+        let interleaved = verdict(&launches(&base), &launches(&shifted), INTERLEAVED);
+        assert!((interleaved.detectable_ns.unwrap() - 5.0).abs() < 0.5);
+        // Beyond the spread, the stored comparison flags it too.
+        let far: Vec<f64> = shifted.iter().map(|x| x * 1.2).collect();
+        let stored = verdict(&launches(&base), &launches(&far), STORED);
+        assert_eq!(stored.time, Judgement::Regression, "{stored:?}");
+    }
+
+    #[test]
+    fn one_launch_per_cell_is_not_judged_on_time_unless_interleaved() {
+        let base = run(&[], &BASE, 1.0);
+        let slower: Vec<f64> = BASE.iter().map(|x| x * 1.5).collect();
+        let current = run(&[], &slower, 1.0);
+        let v = verdict(&base, &current, STORED);
+        assert_eq!(v.time, Judgement::OneLaunchNotJudged);
+        assert_eq!(v.compared, "samples");
+        assert!(!v.regressed());
+        let v = verdict(&base, &current, INTERLEAVED);
+        assert_eq!(v.time, Judgement::Regression);
+        // Allocations are still judged exactly.
+        let more = run(&[], &BASE, 2.0);
+        let v = verdict(&base, &more, STORED);
+        assert!(v.allocs_exact);
+        assert_eq!(v.allocs, Judgement::Regression);
+        assert!(v.regressed());
+        let report = gate(&base, &current, STORED).unwrap();
+        assert_eq!(report.one_launch, 1);
+        assert!(text(&report).contains("one launch, not judged"));
+    }
+
+    #[test]
+    fn multimodal_launches_are_judged_only_when_interleaved() {
+        let two_levels = [28.0, 37.0, 28.5, 37.5, 29.0, 38.0];
+        let slower: Vec<f64> = two_levels.iter().map(|x| x * 1.5).collect();
+        let v = verdict(&launches(&two_levels), &launches(&slower), STORED);
+        assert_eq!(v.time, Judgement::MultimodalNotJudged, "{v:?}");
+        let v = verdict(&launches(&two_levels), &launches(&slower), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Regression, "{v:?}");
+        assert!(v.note.unwrap().contains("interleaved"));
+    }
+
+    #[test]
+    fn allocations_are_exact_where_deterministic_and_ranked_where_not() {
+        let base = launches(&BASE);
+        let same = verdict(&base, &launches(&BASE), STORED);
+        assert_eq!(same.allocs, Judgement::Unchanged);
+        let one_more = verdict(&base, &run(&BASE, &BASE, 2.0), STORED);
+        assert!(one_more.allocs_exact);
+        assert_eq!(one_more.allocs, Judgement::Regression);
+        let tolerated = verdict(
+            &base,
+            &run(&BASE, &BASE, 2.0),
+            GateOptions {
+                alloc_tolerance: 1.0,
+                ..STORED
+            },
+        );
+        assert_eq!(tolerated.allocs, Judgement::Unchanged);
+        // Counts that vary by sample (timer wheels, channel blocks): a change inside the
+        // baseline's own range is not a regression, one beyond it is.
+        let varying = |values: &[f64]| {
+            let mut f = launches(&BASE);
+            f.cells[0].allocs_per_op_samples = values.to_vec();
+            f.cells[0].allocs_per_op = summarize(values).map(|s| s.median);
+            f
+        };
+        let b = varying(&[3.0, 3.1, 3.05, 3.0, 3.1, 3.02]);
+        let within = verdict(&b, &varying(&[3.05, 3.1, 3.08, 3.1, 3.06, 3.09]), STORED);
+        assert!(!within.allocs_exact);
+        assert_eq!(within.allocs, Judgement::Unchanged);
+        let beyond = verdict(&b, &varying(&[4.0, 4.1, 4.05, 4.0, 4.1, 4.02]), STORED);
+        assert_eq!(beyond.allocs, Judgement::Regression);
+    }
+
+    #[test]
+    fn the_text_verdict_lists_regressions_with_what_each_cell_can_detect() {
+        let slower: Vec<f64> = BASE.iter().map(|x| x * 1.2).collect();
+        let report = gate(&launches(&BASE), &launches(&slower), STORED).unwrap();
+        let out = text(&report);
+        assert!(out.contains("## Regressions (1)"), "{out}");
+        assert!(out.contains("| detects |"));
+        assert!(out.contains("+5%"), "{out}");
+        assert!(out.ends_with("FAIL: regression found\n"));
+        let same = text(&gate(&launches(&BASE), &launches(&BASE), STORED).unwrap());
+        assert!(same.ends_with("PASS: no regression\n"), "{same}");
+    }
 }

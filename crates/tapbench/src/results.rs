@@ -26,12 +26,21 @@ pub struct ResultsFile {
     pub profile: String,
     /// The machine and build the run was measured on.
     pub env: Env,
+    /// Processes each cell was asked to run in (`--launches`); a cell of an interrupted run
+    /// may hold fewer, and `tapbench run --resume` completes them. Files without the field
+    /// were measured with one launch per cell.
+    #[serde(default = "one_launch")]
+    pub launches: usize,
     /// A regression injected on purpose (`--inject-delay-ns`, `--inject-allocs`); absent in
     /// normal runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected: Option<Injected>,
     /// One entry per cell, in plan order.
     pub cells: Vec<CellResult>,
+}
+
+fn one_launch() -> usize {
+    1
 }
 
 /// The machine and build a run was measured on, and what could have disturbed it.

@@ -1,7 +1,6 @@
 //! `tapbench run`: plan the cells, run each in its own process, rewrite the results file
 //! after every cell, and print a short table.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -13,7 +12,7 @@ use tapbench_core::workloads::fault::FAULTS_SWITCH;
 use crate::cli::RunArgs;
 use crate::plan::{self, PlannedCell, Profile, Selection};
 use crate::results::{CellResult, Injected, ResultsFile, Status, SCHEMA_VERSION};
-use crate::runner::CellLauncher;
+use crate::runner::{add_launch, launch_count, CellLauncher};
 use crate::{env, interrupt, store, table};
 
 /// How a run ended.
@@ -68,6 +67,14 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         (Some(file), _) => file.env.threads,
         (None, given) => given.unwrap_or_else(env::logical_cpus),
     };
+    let launches = match (&resumed, args.launches.map(usize::from)) {
+        (Some(file), Some(given)) if given != file.launches => bail!(
+            "conflicting flags: --launches {given} but the file to resume was measured with {}",
+            file.launches
+        ),
+        (Some(file), _) => file.launches,
+        (None, given) => given.unwrap_or_else(|| profile.launches()),
+    };
     let selection = Selection {
         runtimes: args.runtime,
         workloads: args.workload,
@@ -82,10 +89,15 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
     let (path, mut results) = match resumed {
         Some(file) => {
             let path = args.resume.unwrap_or_default();
-            let done: HashSet<&str> = file.cells.iter().map(|c| c.id.as_str()).collect();
-            cells.retain(|c| !done.contains(c.id.as_str()));
+            let complete = |c: &PlannedCell| {
+                file.cells
+                    .iter()
+                    .find(|r| r.id == c.id)
+                    .is_some_and(|r| r.status != Status::Ok || launch_count(r) >= launches)
+            };
+            cells.retain(|c| !complete(c));
             eprintln!(
-                "resuming {}: {} cells already measured, {} to run",
+                "resuming {}: {} cells already measured, {} to run or to complete",
                 path.display(),
                 file.cells.len(),
                 cells.len()
@@ -103,6 +115,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
                 created_at,
                 profile: profile.as_str().to_string(),
                 env: env::capture(threads),
+                launches,
                 injected: (args.inject_delay_ns > 0 || args.inject_allocs > 0).then_some(
                     Injected {
                         delay_ns_per_op: args.inject_delay_ns,
@@ -137,14 +150,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         .cell_timeout
         .map(Duration::from_secs)
         .unwrap_or_else(|| profile.cell_timeout());
-    let interrupted = measure_cells(
-        &cells,
-        sampling,
-        timeout,
-        usize::from(args.launches),
-        &path,
-        &mut results,
-    )?;
+    let interrupted = measure_cells(&cells, sampling, timeout, launches, &path, &mut results)?;
 
     print!("{}", table::render(&results.cells));
     let count = |s: Status| results.cells.iter().filter(|c| c.status == s).count();
@@ -242,12 +248,28 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         .clone()
         .unwrap_or_else(|| default_path("gate", &created_at));
     store::check_writable(&path)?;
+    // Interleaved: 10 launches a side unless told otherwise. Stored: as many launches as
+    // the baseline had.
+    let launches = opts.launches.unwrap_or_else(|| {
+        if opts.baseline_exe.is_some() {
+            10
+        } else {
+            baseline
+                .cells
+                .iter()
+                .map(launch_count)
+                .max()
+                .unwrap_or(1)
+                .max(baseline.launches)
+        }
+    });
     let fresh = |injected: Option<Injected>| ResultsFile {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: created_at.clone(),
         profile: profile.as_str().to_string(),
         env: env::capture(baseline.env.threads),
+        launches,
         injected,
         cells: Vec::with_capacity(cells.len()),
     };
@@ -266,16 +288,6 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         ..profile.sampling()
     };
     let Some(old_exe) = &opts.baseline_exe else {
-        // As many launches as the baseline's cells had, unless told otherwise.
-        let launches = opts.launches.unwrap_or_else(|| {
-            baseline
-                .cells
-                .iter()
-                .filter_map(|c| c.time_ns_per_op.as_ref().map(|t| t.launch_medians.len()))
-                .max()
-                .unwrap_or(1)
-                .max(1)
-        });
         eprintln!(
             "running the baseline's {} measured cells again ({launches} launches each) into {}",
             cells.len(),
@@ -290,7 +302,6 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         return Ok((None, current));
     };
 
-    let launches = opts.launches.unwrap_or(10);
     let old_path = path.with_file_name(format!(
         "{}-baseline.json",
         path.file_stem()
@@ -299,8 +310,8 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     ));
     let mut old = fresh(None);
     store::write_results(&old_path, &old)?;
-    let new_launcher = CellLauncher::new(timeout, 1)?;
-    let old_launcher = CellLauncher::with_exe(old_exe.clone(), timeout, 1);
+    let new_launcher = CellLauncher::new(timeout)?;
+    let old_launcher = CellLauncher::with_exe(old_exe.clone(), timeout);
     let old_sampling = profile.sampling();
     eprintln!(
         "running the baseline's {} measured cells with {} and with this build, {launches} \
@@ -311,39 +322,43 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         path.display()
     );
     interrupt::install()?;
-    let mut progress = Progress::new(cells.len() * 2, &cells);
-    for cell in &cells {
-        let (mut old_runs, mut new_runs) = (Vec::new(), Vec::new());
-        progress.start(cell);
-        for _ in 0..launches {
+    let mut progress = Progress::new(cells.len() * launches, &cells, launches);
+    // Pass by pass, and within a pass the two builds back to back: every pair of launches
+    // sees the machine in the same state, and each cell's pairs are spread over the run.
+    for pass in 0..launches {
+        for (i, cell) in cells.iter().enumerate() {
             if interrupt::requested() {
                 bail!("interrupted: the gate does not judge an incomplete run");
             }
+            progress.start(cell);
             let (Some(o), Some(n)) = (
                 old_launcher.run(cell, old_sampling),
                 new_launcher.run(cell, sampling),
             ) else {
                 bail!("interrupted: the gate does not judge an incomplete run");
             };
-            old_runs.push(o);
-            new_runs.push(n);
-        }
-        for (runs, results, file) in [
-            (old_runs, &mut old, &old_path),
-            (new_runs, &mut current, &path),
-        ] {
-            let merged = crate::runner::merge_launches(runs);
-            progress.finish(&merged);
-            results.cells.push(merged);
-            store::write_results(file, results)?;
+            for (launch, results, file) in [(o, &mut old, &old_path), (n, &mut current, &path)] {
+                if pass == 0 {
+                    results.cells.push(launch);
+                } else {
+                    let so_far = results.cells[i].clone();
+                    results.cells[i] = add_launch(so_far, launch);
+                }
+                store::write_results(file, results)?;
+            }
+            progress.finish(&current.cells[i], pass + 1);
         }
     }
     progress.done();
     Ok((Some(old), current))
 }
 
-/// Measures `cells` one child process each, appending every result to `results` and
-/// rewriting `path` after each cell. Returns whether Ctrl-C stopped the run early.
+/// Measures `cells`, `launches` child processes each, adding every launch to `results`
+/// and rewriting `path` after each one. Launches run pass by pass - the first launch of
+/// every cell, then the second of every cell - so that each cell's launches are spread over
+/// the whole run and see the machine in more of its states. Cells already in `results`
+/// with fewer launches (an interrupted run being resumed) are continued; a cell that does
+/// not end `ok` gets no further launch. Returns whether Ctrl-C stopped the run early.
 ///
 /// # Errors
 ///
@@ -356,26 +371,58 @@ pub fn measure_cells(
     path: &Path,
     results: &mut ResultsFile,
 ) -> Result<bool> {
-    let launcher = CellLauncher::new(timeout, launches)?;
+    let launcher = CellLauncher::new(timeout)?;
     interrupt::install()?;
-    let mut progress = Progress::new(cells.len(), cells);
-    let mut interrupted = false;
-    for cell in cells {
-        if interrupt::requested() {
-            interrupted = true;
-            break;
+    let launches = launches.max(1);
+    let done = |results: &ResultsFile, cell: &PlannedCell| {
+        results
+            .cells
+            .iter()
+            .find(|c| c.id == cell.id)
+            .map_or(0, |c| {
+                if c.status == Status::Ok {
+                    launch_count(c)
+                } else {
+                    launches
+                }
+            })
+    };
+    let total: usize = cells
+        .iter()
+        .map(|c| launches.saturating_sub(done(results, c)))
+        .sum();
+    let mut progress = Progress::new(total, cells, launches);
+    for pass in 0..launches {
+        for cell in cells {
+            if done(results, cell) > pass {
+                continue;
+            }
+            if interrupt::requested() {
+                progress.done();
+                return Ok(true);
+            }
+            progress.start(cell);
+            let Some(launch) = launcher.run(cell, sampling) else {
+                progress.done();
+                return Ok(true);
+            };
+            let result = match results.cells.iter().position(|c| c.id == cell.id) {
+                Some(i) => {
+                    let so_far = results.cells[i].clone();
+                    results.cells[i] = add_launch(so_far, launch);
+                    &results.cells[i]
+                }
+                None => {
+                    results.cells.push(launch);
+                    &results.cells[results.cells.len() - 1]
+                }
+            };
+            progress.finish(result, pass + 1);
+            store::write_results(path, results)?;
         }
-        progress.start(cell);
-        let Some(result) = launcher.run(cell, sampling) else {
-            interrupted = true;
-            break;
-        };
-        progress.finish(&result);
-        results.cells.push(result);
-        store::write_results(path, results)?;
     }
     progress.done();
-    Ok(interrupted)
+    Ok(false)
 }
 
 /// The default results path of a run started at `created_at`.
@@ -387,24 +434,28 @@ pub fn default_path(prefix: &str, created_at: &str) -> PathBuf {
     PathBuf::from("results").join(format!("{prefix}-{stamp}.json"))
 }
 
-/// Progress on stderr: a bar on a terminal, one plain line per cell otherwise.
+/// Progress on stderr: a bar on a terminal, one plain line per launch otherwise.
 struct Progress {
     bar: Option<ProgressBar>,
     total: usize,
     done: usize,
     width: usize,
+    launches: usize,
 }
 
 impl Progress {
-    fn new(total: usize, cells: &[PlannedCell]) -> Self {
+    /// Progress over `total` launches of `cells`, `launches` per cell.
+    fn new(total: usize, cells: &[PlannedCell], launches: usize) -> Self {
         let width = cells.iter().map(|c| c.id.len()).max().unwrap_or(10).min(80);
+        let unit = if launches > 1 { "launches" } else { "cells" };
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar =
                 ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:30.cyan/blue} {pos}/{len} cells  {elapsed_precise} (eta {eta})  {msg}",
-                )
+                ProgressStyle::with_template(&format!(
+                    "{{bar:30.cyan/blue}} {{pos}}/{{len}} {unit}  {{elapsed_precise}} (eta \
+                     {{eta}})  {{msg}}"
+                ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
@@ -414,6 +465,7 @@ impl Progress {
             total,
             done: 0,
             width,
+            launches,
         }
     }
 
@@ -423,10 +475,16 @@ impl Progress {
         }
     }
 
-    fn finish(&mut self, result: &CellResult) {
+    /// One launch finished; `result` is the cell so far, `launch` the launch's number.
+    fn finish(&mut self, result: &CellResult, launch: usize) {
         self.done += 1;
+        let of = if self.launches > 1 {
+            format!(" launch {launch}/{}", self.launches)
+        } else {
+            String::new()
+        };
         let line = format!(
-            "[{}/{}] {}  ({:.1} s)",
+            "[{}/{}]{of} {}  ({:.1} s)",
             self.done,
             self.total,
             table::line(result, self.width),

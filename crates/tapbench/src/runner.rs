@@ -252,7 +252,6 @@ fn exit_with_parent() {
 pub struct CellLauncher {
     exe: PathBuf,
     timeout: Duration,
-    launches: usize,
 }
 
 impl CellLauncher {
@@ -261,47 +260,27 @@ impl CellLauncher {
     /// # Errors
     ///
     /// The path of the running executable cannot be found.
-    pub fn new(timeout: Duration, launches: usize) -> Result<Self> {
+    pub fn new(timeout: Duration) -> Result<Self> {
         let exe = std::env::current_exe().context("cannot find the tapbench executable")?;
-        Ok(CellLauncher {
-            exe,
-            timeout,
-            launches: launches.max(1),
-        })
+        Ok(CellLauncher { exe, timeout })
     }
 
     /// A launcher that runs cells with another tapbench executable (the same child protocol).
-    pub fn with_exe(exe: PathBuf, timeout: Duration, launches: usize) -> Self {
-        CellLauncher {
-            exe,
-            timeout,
-            launches: launches.max(1),
-        }
+    pub fn with_exe(exe: PathBuf, timeout: Duration) -> Self {
+        CellLauncher { exe, timeout }
     }
 
-    /// Runs `cell` in a child process and returns its result: a crash, a panic or a timeout
-    /// becomes a `failed` or `timeout` cell. `None` only when the cell was stopped by a
-    /// second Ctrl-C (see [`crate::interrupt`]): such a cell is not recorded.
-    ///
-    /// With several launches the cell runs in that many processes one after another; the
-    /// first launch that does not end `ok` ends the cell with its status.
+    /// Runs one launch of `cell` in a child process and returns its result: a crash, a
+    /// panic or a timeout becomes a `failed` or `timeout` cell. `None` only when the cell
+    /// was stopped by a second Ctrl-C (see [`crate::interrupt`]): such a launch is not
+    /// recorded.
     pub fn run(&self, cell: &PlannedCell, plan: SamplingPlan) -> Option<CellResult> {
         let request = CellRequest::new(cell, plan);
         let started = Instant::now();
-        let mut launches = Vec::with_capacity(self.launches);
-        let mut result = loop {
-            let launch = match self.run_child(&request) {
-                Ok(result) => result,
-                Err(ChildFailure::Interrupted) => return None,
-                Err(failure) => failure.into_result(&request, self.timeout),
-            };
-            if launch.status != Status::Ok {
-                break launch;
-            }
-            launches.push(launch);
-            if launches.len() == self.launches {
-                break merge_launches(launches);
-            }
+        let mut result = match self.run_child(&request) {
+            Ok(result) => result,
+            Err(ChildFailure::Interrupted) => return None,
+            Err(failure) => failure.into_result(&request, self.timeout),
         };
         result.wall_s = started.elapsed().as_secs_f64();
         Some(result)
@@ -383,47 +362,62 @@ impl CellLauncher {
     }
 }
 
-/// One cell measured in several processes: samples pooled in launch order, each launch's
-/// median kept for the gate, allocation counts averaged over the launches. Latency
-/// percentiles come from the first launch (histograms are not merged across processes).
-pub fn merge_launches(mut launches: Vec<CellResult>) -> CellResult {
-    if let Some(failed) = launches.iter().position(|c| c.status != Status::Ok) {
-        return launches.swap_remove(failed);
+/// How many launches `cell` holds: the length of its launch medians, or one for a cell
+/// measured in a single process.
+pub fn launch_count(cell: &CellResult) -> usize {
+    match &cell.time_ns_per_op {
+        Some(t) if !t.launch_medians.is_empty() => t.launch_medians.len(),
+        _ => 1,
     }
-    if launches.len() == 1 {
-        return launches.remove(0);
+}
+
+/// Adds one more launch to a cell measured so far in `so_far` (one launch or several):
+/// samples pooled in launch order, each launch's median kept for the gate, allocation
+/// counts averaged over all launches, wall time summed. Latency percentiles stay those of
+/// the first launch (histograms are not merged across processes). A launch that does not
+/// end `ok` ends the cell with its status and error.
+pub fn add_launch(so_far: CellResult, launch: CellResult) -> CellResult {
+    if so_far.status != Status::Ok {
+        return so_far;
     }
-    let n = launches.len() as f64;
-    let mean = |f: &dyn Fn(&CellResult) -> Option<f64>| {
-        let values: Vec<f64> = launches.iter().filter_map(f).collect();
-        (values.len() == launches.len()).then(|| values.iter().sum::<f64>() / n)
+    if launch.status != Status::Ok {
+        return CellResult {
+            wall_s: so_far.wall_s + launch.wall_s,
+            ..launch
+        };
+    }
+    let (k, m) = (launch_count(&so_far) as f64, launch_count(&launch) as f64);
+    let mean = |a: Option<f64>, b: Option<f64>| Some((a? * k + b? * m) / (k + m));
+    let launch_medians = |c: &CellResult| -> Vec<f64> {
+        c.time_ns_per_op
+            .iter()
+            .flat_map(|t| {
+                if t.launch_medians.is_empty() {
+                    vec![t.median]
+                } else {
+                    t.launch_medians.clone()
+                }
+            })
+            .collect()
     };
-    let allocs = mean(&|c| c.allocs_per_op);
-    let bytes = mean(&|c| c.bytes_per_op);
-    let verified = launches.iter().all(|c| c.verified);
-    let medians: Vec<f64> = launches
-        .iter()
-        .filter_map(|c| c.time_ns_per_op.as_ref().map(|t| t.median))
-        .collect();
-    let samples: Vec<f64> = launches
-        .iter()
-        .flat_map(|c| {
-            c.time_ns_per_op
-                .iter()
-                .flat_map(|t| t.samples.iter().copied())
-        })
-        .collect();
-    let alloc_samples: Vec<f64> = launches
-        .iter()
-        .flat_map(|c| c.allocs_per_op_samples.iter().copied())
-        .collect();
-    let mut merged = launches.remove(0);
-    merged.time_ns_per_op = time_per_op(samples, medians);
+    let samples = |c: &CellResult| -> Vec<f64> {
+        c.time_ns_per_op
+            .iter()
+            .flat_map(|t| t.samples.iter().copied())
+            .collect()
+    };
+    let medians = [launch_medians(&so_far), launch_medians(&launch)].concat();
+    let pooled = [samples(&so_far), samples(&launch)].concat();
+    let mut merged = so_far;
+    merged.time_ns_per_op = time_per_op(pooled, medians);
     merged.throughput_ops_per_s = throughput(&merged.time_ns_per_op);
-    merged.allocs_per_op = allocs;
-    merged.bytes_per_op = bytes;
-    merged.allocs_per_op_samples = alloc_samples;
-    merged.verified = verified;
+    merged.allocs_per_op = mean(merged.allocs_per_op, launch.allocs_per_op);
+    merged.bytes_per_op = mean(merged.bytes_per_op, launch.bytes_per_op);
+    merged
+        .allocs_per_op_samples
+        .extend(launch.allocs_per_op_samples);
+    merged.verified &= launch.verified;
+    merged.wall_s += launch.wall_s;
     merged
 }
 
@@ -463,5 +457,59 @@ impl ChildFailure {
                 request.unmeasured(Status::Failed, "stopped by Ctrl-C".to_string())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::ResultsFile;
+
+    fn launch(samples: &[f64], allocs: f64) -> CellResult {
+        let file: ResultsFile =
+            serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap();
+        let mut cell = file.cells[0].clone();
+        cell.time_ns_per_op = time_per_op(samples.to_vec(), Vec::new());
+        cell.allocs_per_op = Some(allocs);
+        cell.allocs_per_op_samples = vec![allocs; samples.len()];
+        cell.wall_s = 1.0;
+        cell
+    }
+
+    #[test]
+    fn launches_add_up_whatever_the_grouping() {
+        let (a, b, c) = (
+            launch(&[10.0, 11.0, 12.0], 1.0),
+            launch(&[20.0, 21.0, 22.0], 2.0),
+            launch(&[30.0, 31.0, 32.0], 6.0),
+        );
+        let left = add_launch(add_launch(a.clone(), b.clone()), c.clone());
+        let right = add_launch(a, add_launch(b, c));
+        for merged in [&left, &right] {
+            let t = merged.time_ns_per_op.as_ref().unwrap();
+            assert_eq!(t.launch_medians, vec![11.0, 21.0, 31.0]);
+            assert_eq!(t.samples.len(), 9);
+            assert_eq!(t.median, 21.0);
+            assert_eq!(launch_count(merged), 3);
+            // Weighted by launches: (1 + 2 + 6) / 3.
+            assert!((merged.allocs_per_op.unwrap() - 3.0).abs() < 1e-12);
+            assert_eq!(merged.allocs_per_op_samples.len(), 9);
+            assert_eq!(merged.wall_s, 3.0);
+        }
+    }
+
+    #[test]
+    fn a_failed_launch_ends_the_cell() {
+        let ok = launch(&[10.0, 11.0], 1.0);
+        let mut failed = ok.clone();
+        failed.status = Status::Failed;
+        failed.error = Some("answer was wrong".into());
+        failed.time_ns_per_op = None;
+        let merged = add_launch(ok.clone(), failed);
+        assert_eq!(merged.status, Status::Failed);
+        assert_eq!(merged.error.as_deref(), Some("answer was wrong"));
+        // And nothing is added to a cell that has already failed.
+        let after = add_launch(merged.clone(), ok);
+        assert_eq!(after, merged);
     }
 }

@@ -225,6 +225,7 @@ mod tests {
                 load_average: None,
                 cpu_governor: None,
             },
+            launches: 1,
             injected: None,
             cells: vec![],
         }

@@ -374,6 +374,61 @@ fn a_run_killed_halfway_leaves_a_valid_file_that_resume_completes() {
     assert_complete(&path);
 }
 
+/// Launches of a cell: the length of its launch medians, or one.
+fn launches_of(cell: &serde_json::Value) -> usize {
+    cell["time_ns_per_op"]["launch_medians"]
+        .as_array()
+        .map_or(1, |m| m.len())
+}
+
+#[test]
+fn launches_run_pass_by_pass_and_resume_completes_the_missing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("launches.json");
+    let mut args = vec!["run", "--out", path.to_str().unwrap(), "--launches", "3"];
+    args.extend_from_slice(&SELECTION);
+    let mut child = spawn_run(&args);
+    wait_for_cells(&path, SELECTED_CELLS, &mut child);
+    // Kill the run in its second pass.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !cells(&path).iter().any(|c| launches_of(c) == 2) {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(
+            Instant::now() < deadline,
+            "no second launch after two minutes"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Pass by pass: in file order, launch counts never rise and differ by at most one.
+    let partial: Vec<usize> = cells(&path).iter().map(launches_of).collect();
+    assert!(
+        partial.windows(2).all(|w| w[0] >= w[1]) && partial[0] <= partial[partial.len() - 1] + 1,
+        "launches not taken pass by pass: {partial:?}"
+    );
+    assert!(partial.iter().any(|&n| n < 3));
+    assert_eq!(results(&path)["launches"], 3);
+
+    let p = path.to_str().unwrap();
+    assert_bad_input(
+        &tapbench(&["run", "--resume", p, "--launches", "2"]),
+        "conflicting",
+    );
+    let mut args = vec!["run", "--resume", p];
+    args.extend_from_slice(&SELECTION[2..]);
+    let resumed = tapbench(&args);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_complete(&path);
+    for cell in cells(&path) {
+        assert_eq!(launches_of(&cell), 3, "{cell}");
+        // Five smoke samples per launch, pooled; the allocation samples likewise.
+        let t = &cell["time_ns_per_op"];
+        assert_eq!(t["samples"].as_array().unwrap().len(), 15, "{cell}");
+        assert_eq!(cell["allocs_per_op_samples"].as_array().unwrap().len(), 15);
+    }
+}
+
 #[test]
 fn ctrl_c_stops_after_the_current_cell_saves_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
