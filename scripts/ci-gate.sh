@@ -3,11 +3,12 @@
 # again (same profile, parameters and threads), judge them, render the report and export
 # the results for a continuous-benchmarking service.
 #
-#   scripts/ci-gate.sh BASELINE.json [OUT_DIR] [BASE_EXE]
+#   scripts/ci-gate.sh BASELINE.json [OUT_DIR] [BASE_EXE [GATE_ARGS...]]
 #
 # With BASE_EXE (the base branch's build of tapbench), both builds run the baseline's cells
 # interleaved, launch by launch, and the baseline file only names the cells: on a shared
-# runner this is the form to trust (see "The gate" in the README).
+# runner this is the form to trust (see "The gate" in the README). GATE_ARGS go to
+# `tapbench gate` as they are, for example `--profile smoke --launches 30 --threshold 5`.
 #
 # Exit status: 0 no regression, 1 a regression (the job should fail), 2 bad input or an
 # error. OUT_DIR (default target/gate) receives current.json, gate.md, gate.json, the
@@ -22,7 +23,7 @@ baseline=$1
 out=${2:-target/gate}
 interleave=()
 if [ $# -ge 3 ]; then
-    interleave=(--baseline-exe "$3")
+    interleave=(--baseline-exe "$3" "${@:4}")
 fi
 cd "$(dirname "$0")/.." || exit 2
 

@@ -42,6 +42,10 @@ SELECTIONS = [
 ]
 
 
+# Verdicts that are neither a regression nor a pass.
+NOT_JUDGED = ("multimodal_not_judged", "one_launch_not_judged")
+
+
 def tapbench(*args, check=True):
     out = subprocess.run([TAPBENCH, *args], capture_output=True, text=True)
     if check and out.returncode != 0:
@@ -115,7 +119,7 @@ def main():
               f"{skipped} not judged", file=sys.stderr)
 
     # Injected slowdowns, one cell at a time (a baseline file holding only that cell).
-    detected = {}
+    detected, unjudged = {}, {}
     for cell in cells:
         one = dict(baseline, cells=[cell])
         one_path = os.path.join(work, "one-cell.json")
@@ -123,13 +127,15 @@ def main():
             json.dump(one, f)
         for pct in slowdowns:
             delay = max(1, round(cell["time_ns_per_op"]["median"] * pct / 100.0))
-            hits = 0
+            hits, skipped = 0, 0
             for _ in range(args.reps):
                 _, report = gate(one_path, ["--inject-delay-ns", str(delay)])
                 hits += report["cells"][0]["time"] == "regression"
+                skipped += report["cells"][0]["time"] in NOT_JUDGED
             detected[(pct, cell["id"])] = hits
-            print(f"+{pct:g}% ({delay} ns) on {cell['id']}: {hits}/{args.reps}",
-                  file=sys.stderr)
+            unjudged[(pct, cell["id"])] = skipped
+            print(f"+{pct:g}% ({delay} ns) on {cell['id']}: {hits}/{args.reps} "
+                  f"({skipped} not judged)", file=sys.stderr)
 
     print(f"# Gate sensitivity ({args.mode}, {args.profile} profile, {args.launches} launches "
           f"per cell, {args.reps} repetitions, {time.time() - started:.0f} s)\n")
@@ -142,14 +148,18 @@ def main():
               f"repetitions on every cell: {min(everywhere):g}%.")
     else:
         print("- No injected slowdown was detected in every repetition on every cell.")
-    print("\nDetected: repetitions in which the gate flagged the injected slowdown. Detects: "
-          "the median over the A/A gates of the smallest change the gate would have flagged "
-          "(its `detects` column).\n")
+    print("\nDetected: repetitions in which the gate flagged the injected slowdown (in "
+          "brackets: how many of the others were not judged). Detects: the median over the "
+          "A/A gates of the smallest change the gate would have flagged (its `detects` "
+          "column).\n")
     print("| cell | median ns/op | detects | " + " | ".join(f"+{p:g}%" for p in slowdowns)
           + " |")
     print("|---|---:|---:|" + "---:|" * len(slowdowns))
     for c in cells:
-        row = " | ".join(f"{detected[(p, c['id'])]}/{args.reps}" for p in slowdowns)
+        row = " | ".join(
+            f"{detected[(p, c['id'])]}/{args.reps}"
+            + (f" ({unjudged[(p, c['id'])]})" if unjudged[(p, c["id"])] else "")
+            for p in slowdowns)
         d = sorted(detects[c["id"]])
         d = f"+{d[len(d) // 2]:.0f}%" if d else "-"
         print(f"| {c['id']} | {c['time_ns_per_op']['median']:.1f} | {d} | {row} |")

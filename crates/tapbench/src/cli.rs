@@ -172,9 +172,14 @@ pub struct GateArgs {
     /// only says which cells to run).
     #[arg(long, value_name = "EXE", conflicts_with = "current")]
     pub baseline_exe: Option<PathBuf>,
-    /// Launches per cell for the fresh run (default: the baseline's; 10 with --baseline-exe).
+    /// Launches per cell for the fresh run (default: the baseline's; 30 with --baseline-exe).
     #[arg(long, conflicts_with = "current", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub launches: Option<u16>,
+    /// Sampling profile of the interleaved runs (default: the baseline's). Only with
+    /// --baseline-exe, where both sides are measured now: `smoke` makes each launch short,
+    /// and the launches, not the samples inside one, carry the noise the gate must see.
+    #[arg(long, value_enum, requires = "baseline_exe")]
+    pub profile: Option<Profile>,
     /// Calibration: busy-spin nanoseconds added to every operation of this build's run.
     #[arg(long, value_name = "NS", default_value_t = 0, conflicts_with = "current",
           value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]

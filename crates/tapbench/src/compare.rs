@@ -10,7 +10,7 @@ use serde::Serialize;
 use tapbench_measure::stats::mann_whitney_u;
 
 use crate::report::csv::quote;
-use crate::results::{CellResult, ResultsFile, Status};
+use crate::results::{CellResult, ResultsFile, Status, TimeNsPerOp};
 use crate::table::format_ns;
 
 /// Significance level of the rank test: a change needs p below this.
@@ -52,7 +52,8 @@ pub struct CellComparison {
     pub current_median_ns: Option<f64>,
     /// CURRENT median over BASE median.
     pub ratio: Option<f64>,
-    /// Two-sided Mann-Whitney U p-value of the samples.
+    /// Two-sided Mann-Whitney U p-value of the launch medians (both runs with several
+    /// launches) or of the samples.
     pub p_value: Option<f64>,
     /// Allocations per op in BASE.
     pub base_allocs_per_op: Option<f64>,
@@ -191,7 +192,8 @@ fn compare_cell(base: &CellResult, current: &CellResult, threshold: f64) -> Cell
         return out;
     };
     out.ratio = (b.median > 0.0).then(|| c.median / b.median);
-    out.p_value = mann_whitney_u(&b.samples, &c.samples).map(|r| r.p_value);
+    let (bs, cs, _) = rank_test_values(b, c);
+    out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
     out.verdict = match (out.ratio, out.p_value) {
         (Some(ratio), Some(p)) if p < ALPHA && ratio > 1.0 + threshold => Verdict::Slower,
         (Some(ratio), Some(p)) if p < ALPHA && ratio < 1.0 / (1.0 + threshold) => Verdict::Faster,
@@ -199,6 +201,25 @@ fn compare_cell(base: &CellResult, current: &CellResult, threshold: f64) -> Cell
         _ => Verdict::NotComparable,
     };
     out
+}
+
+/// What a rank test between two runs of a cell compares: the launches' medians when both
+/// ran in several processes (samples of one process share its layout, frequency and
+/// neighbours, so pooling them would overstate the evidence), else the samples. The third
+/// value names which.
+pub fn rank_test_values<'a>(
+    base: &'a TimeNsPerOp,
+    current: &'a TimeNsPerOp,
+) -> (&'a [f64], &'a [f64], &'static str) {
+    if base.launch_medians.len() >= 2 && current.launch_medians.len() >= 2 {
+        (
+            &base.launch_medians,
+            &current.launch_medians,
+            "launch medians",
+        )
+    } else {
+        (&base.samples, &current.samples, "samples")
+    }
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
@@ -297,7 +318,6 @@ pub fn csv(cmp: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::TimeNsPerOp;
 
     fn file(cells: Vec<CellResult>) -> ResultsFile {
         let mut f: ResultsFile =
@@ -325,6 +345,34 @@ mod tests {
         });
         c.allocs_per_op = Some(allocs);
         c
+    }
+
+    #[test]
+    fn several_launches_are_compared_by_their_medians_not_their_pooled_samples() {
+        // Twelve samples a side, clearly apart - but from two processes a side: two launch
+        // medians cannot make a rank test significant, so this is no evidence of a change.
+        let with_launches = |samples: &[f64], medians: &[f64]| {
+            let mut c = cell("a", samples, 1.0);
+            c.time_ns_per_op.as_mut().unwrap().launch_medians = medians.to_vec();
+            c
+        };
+        let low: Vec<f64> = (0..12).map(|i| 100.0 + f64::from(i) * 0.1).collect();
+        let high: Vec<f64> = low.iter().map(|x| x * 1.5).collect();
+        let pooled = compare(
+            &file(vec![cell("a", &low, 1.0)]),
+            &file(vec![cell("a", &high, 1.0)]),
+            5.0,
+        )
+        .unwrap();
+        assert_eq!(pooled.cells[0].verdict, Verdict::Slower);
+        let by_launch = compare(
+            &file(vec![with_launches(&low, &[100.3, 100.8])]),
+            &file(vec![with_launches(&high, &[150.4, 151.2])]),
+            5.0,
+        )
+        .unwrap();
+        assert!(by_launch.cells[0].p_value.unwrap() > 0.3);
+        assert_eq!(by_launch.cells[0].verdict, Verdict::Same);
     }
 
     #[test]

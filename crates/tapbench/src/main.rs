@@ -155,6 +155,7 @@ fn gate_command(args: cli::GateArgs) -> anyhow::Result<bool> {
                 out: args.out.clone(),
                 cell_timeout: args.cell_timeout,
                 launches: args.launches.map(usize::from),
+                profile: args.profile,
                 baseline_exe: args.baseline_exe.clone(),
                 inject,
             },

@@ -9,15 +9,42 @@ use tapbench_measure::SamplingPlan;
 
 use crate::runtimes;
 
+/// The fewest launches a cell gets when more were asked for, whatever its budget: with five
+/// launch medians a side, the gate's rank test can reach p < 0.01 (at best 0.0079).
+pub const MIN_LAUNCHES: usize = 5;
+
+/// How many launches a cell gets: `launches`, or fewer once it has [`MIN_LAUNCHES`] and its
+/// launches have taken `budget` of wall time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaunchPlan {
+    /// Launches asked for.
+    pub launches: usize,
+    /// Wall time after which a cell with enough launches gets no more.
+    pub budget: Duration,
+}
+
+impl LaunchPlan {
+    /// Whether a cell measured so far as `so_far` (`None`: not yet) gets another launch.
+    pub fn wants_more(&self, so_far: Option<&crate::results::CellResult>) -> bool {
+        let Some(cell) = so_far else {
+            return true;
+        };
+        let count = crate::runner::launch_count(cell);
+        cell.status == crate::results::Status::Ok
+            && count < self.launches
+            && (count < MIN_LAUNCHES || cell.wall_s < self.budget.as_secs_f64())
+    }
+}
+
 /// A sampling profile: how long to warm up, how long a sample lasts, how many samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Profile {
     /// For CI: the whole matrix in about a minute; one launch of 5 samples of at least 3 ms.
     Smoke,
-    /// A useful first look, and what the gate needs: 5 launches of 3 samples of at least
+    /// A useful first look, and what the gate needs: 10 launches of 2 samples of at least
     /// 20 ms.
     Quick,
-    /// For publishing: 10 launches of 3 samples of at least 50 ms.
+    /// For publishing: 15 launches of 2 samples of at least 50 ms.
     Standard,
 }
 
@@ -44,9 +71,20 @@ impl Profile {
     pub fn launches(self) -> usize {
         match self {
             Profile::Smoke => 1,
-            Profile::Quick => 5,
-            Profile::Standard => 10,
+            Profile::Quick => 10,
+            Profile::Standard => 15,
         }
+    }
+
+    /// Wall time after which a cell gets no further launch once it has
+    /// [`MIN_LAUNCHES`]: a cell whose single operation takes seconds stops there instead of
+    /// holding the run for many launches.
+    pub fn launch_budget(self) -> Duration {
+        Duration::from_secs(match self {
+            Profile::Smoke => 10,
+            Profile::Quick => 60,
+            Profile::Standard => 300,
+        })
     }
 
     /// Warm-up, sample length and sample count of one launch. A cell whose samples run past the
@@ -54,8 +92,8 @@ impl Profile {
     pub fn sampling(self) -> SamplingPlan {
         let (warmup_ms, sample_ms, samples, min_samples, budget_s) = match self {
             Profile::Smoke => (20, 3, 5, 3, 1),
-            Profile::Quick => (100, 20, 3, 1, 4),
-            Profile::Standard => (300, 50, 3, 1, 12),
+            Profile::Quick => (50, 20, 2, 1, 3),
+            Profile::Standard => (200, 50, 2, 1, 8),
         };
         SamplingPlan {
             warmup: Duration::from_millis(warmup_ms),
@@ -298,6 +336,43 @@ mod tests {
             threads: 2,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_cell_gets_its_launches_until_it_has_five_and_has_spent_its_budget() {
+        use crate::results::{CellResult, ResultsFile, Status};
+        let file: ResultsFile =
+            serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap();
+        let with = |launches: usize, wall_s: f64| -> CellResult {
+            let mut c = file.cells[0].clone();
+            c.time_ns_per_op.as_mut().unwrap().launch_medians = vec![1.0; launches];
+            c.wall_s = wall_s;
+            c
+        };
+        let plan = LaunchPlan {
+            launches: 30,
+            budget: Duration::from_secs(10),
+        };
+        assert!(plan.wants_more(None));
+        assert!(
+            plan.wants_more(Some(&with(2, 100.0))),
+            "fewer than five: always more"
+        );
+        assert!(plan.wants_more(Some(&with(5, 9.0))));
+        assert!(
+            !plan.wants_more(Some(&with(5, 10.0))),
+            "five, and the budget spent"
+        );
+        assert!(!plan.wants_more(Some(&with(30, 1.0))), "all it asked for");
+        let mut failed = with(2, 1.0);
+        failed.status = Status::Failed;
+        assert!(!plan.wants_more(Some(&failed)));
+        let two = LaunchPlan {
+            launches: 2,
+            budget: Duration::ZERO,
+        };
+        assert!(two.wants_more(Some(&with(1, 100.0))));
+        assert!(!two.wants_more(Some(&with(2, 0.0))));
     }
 
     #[test]

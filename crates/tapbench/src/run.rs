@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tapbench_core::workloads::fault::FAULTS_SWITCH;
 
 use crate::cli::RunArgs;
-use crate::plan::{self, PlannedCell, Profile, Selection};
+use crate::plan::{self, LaunchPlan, PlannedCell, Profile, Selection};
 use crate::results::{CellResult, Injected, ResultsFile, Status, SCHEMA_VERSION};
 use crate::runner::{add_launch, launch_count, CellLauncher};
 use crate::{env, interrupt, store, table};
@@ -75,6 +75,10 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         (Some(file), _) => file.launches,
         (None, given) => given.unwrap_or_else(|| profile.launches()),
     };
+    let launch_plan = LaunchPlan {
+        launches,
+        budget: profile.launch_budget(),
+    };
     let selection = Selection {
         runtimes: args.runtime,
         workloads: args.workload,
@@ -93,7 +97,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
                 file.cells
                     .iter()
                     .find(|r| r.id == c.id)
-                    .is_some_and(|r| r.status != Status::Ok || launch_count(r) >= launches)
+                    .is_some_and(|r| !launch_plan.wants_more(Some(r)))
             };
             cells.retain(|c| !complete(c));
             eprintln!(
@@ -150,7 +154,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         .cell_timeout
         .map(Duration::from_secs)
         .unwrap_or_else(|| profile.cell_timeout());
-    let interrupted = measure_cells(&cells, sampling, timeout, launches, &path, &mut results)?;
+    let interrupted = measure_cells(&cells, sampling, timeout, launch_plan, &path, &mut results)?;
 
     print!("{}", table::render(&results.cells));
     let count = |s: Status| results.cells.iter().filter(|c| c.status == s).count();
@@ -204,6 +208,8 @@ pub struct Rerun {
     /// Another tapbench executable (the baseline's build): its launches alternate with this
     /// build's, cell by cell, so both see the same machine at the same time.
     pub baseline_exe: Option<PathBuf>,
+    /// Sampling profile of interleaved runs (default: the baseline's).
+    pub profile: Option<Profile>,
     /// A regression injected into this build's side only (calibration).
     pub inject: tapbench_measure::Injection,
 }
@@ -238,9 +244,12 @@ fn cells_of(baseline: &ResultsFile) -> Result<Vec<PlannedCell>> {
 /// The baseline names a runtime or profile this build does not know, an output cannot be
 /// written, or the run was interrupted.
 pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>, ResultsFile)> {
-    let profile = Profile::from_name(&baseline.profile).ok_or_else(|| {
-        anyhow::anyhow!("the baseline has an unknown profile `{}`", baseline.profile)
-    })?;
+    let profile = match opts.profile {
+        Some(profile) => profile,
+        None => Profile::from_name(&baseline.profile).ok_or_else(|| {
+            anyhow::anyhow!("the baseline has an unknown profile `{}`", baseline.profile)
+        })?,
+    };
     let cells = cells_of(baseline)?;
     let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let path = opts
@@ -248,11 +257,11 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         .clone()
         .unwrap_or_else(|| default_path("gate", &created_at));
     store::check_writable(&path)?;
-    // Interleaved: 10 launches a side unless told otherwise. Stored: as many launches as
-    // the baseline had.
+    // Interleaved: INTERLEAVED_LAUNCHES a side unless told otherwise. Stored: as many
+    // launches as the baseline had.
     let launches = opts.launches.unwrap_or_else(|| {
         if opts.baseline_exe.is_some() {
-            10
+            INTERLEAVED_LAUNCHES
         } else {
             baseline
                 .cells
@@ -287,13 +296,17 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         inject: opts.inject,
         ..profile.sampling()
     };
+    let launch_plan = LaunchPlan {
+        launches,
+        budget: profile.launch_budget(),
+    };
     let Some(old_exe) = &opts.baseline_exe else {
         eprintln!(
             "running the baseline's {} measured cells again ({launches} launches each) into {}",
             cells.len(),
             path.display()
         );
-        if measure_cells(&cells, sampling, timeout, launches, &path, &mut current)? {
+        if measure_cells(&cells, sampling, timeout, launch_plan, &path, &mut current)? {
             bail!(
                 "interrupted: the gate does not judge an incomplete run ({} kept)",
                 path.display()
@@ -326,7 +339,19 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     // Pass by pass, and within a pass the two builds back to back: every pair of launches
     // sees the machine in the same state, and each cell's pairs are spread over the run.
     for pass in 0..launches {
+        let wants_more = |old: &ResultsFile, current: &ResultsFile, i: usize| {
+            launch_plan.wants_more(old.cells.get(i)) && launch_plan.wants_more(current.cells.get(i))
+        };
+        progress.set_remaining(
+            (0..cells.len())
+                .filter(|&i| wants_more(&old, &current, i))
+                .map(|i| launches - current.cells.get(i).map_or(0, launch_count))
+                .sum(),
+        );
         for (i, cell) in cells.iter().enumerate() {
+            if !wants_more(&old, &current, i) {
+                continue;
+            }
             if interrupt::requested() {
                 bail!("interrupted: the gate does not judge an incomplete run");
             }
@@ -353,12 +378,18 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     Ok((Some(old), current))
 }
 
-/// Measures `cells`, `launches` child processes each, adding every launch to `results`
-/// and rewriting `path` after each one. Launches run pass by pass - the first launch of
-/// every cell, then the second of every cell - so that each cell's launches are spread over
-/// the whole run and see the machine in more of its states. Cells already in `results`
-/// with fewer launches (an interrupted run being resumed) are continued; a cell that does
-/// not end `ok` gets no further launch. Returns whether Ctrl-C stopped the run early.
+/// Launches a side of an interleaved gate run unless `--launches` says otherwise: measured
+/// with `scripts/gate-sensitivity.py`, 30 pairs catch a 20% slowdown of sub-microsecond
+/// cells every time on a noisy 2-core machine, where 10 do not.
+pub const INTERLEAVED_LAUNCHES: usize = 30;
+
+/// Measures `cells` in as many child processes each as `plan` gives them, adding every
+/// launch to `results` and rewriting `path` after each one. Launches run pass by pass - the
+/// first launch of every cell, then the second of every cell - so that each cell's launches
+/// are spread over the whole run and see the machine in more of its states. Cells already
+/// in `results` with fewer launches (an interrupted run being resumed) are continued; a
+/// cell that does not end `ok`, or has used its budget, gets no further launch. Returns
+/// whether Ctrl-C stopped the run early.
 ///
 /// # Errors
 ///
@@ -367,34 +398,40 @@ pub fn measure_cells(
     cells: &[PlannedCell],
     sampling: tapbench_measure::SamplingPlan,
     timeout: Duration,
-    launches: usize,
+    plan: LaunchPlan,
     path: &Path,
     results: &mut ResultsFile,
 ) -> Result<bool> {
     let launcher = CellLauncher::new(timeout)?;
     interrupt::install()?;
-    let launches = launches.max(1);
-    let done = |results: &ResultsFile, cell: &PlannedCell| {
-        results
-            .cells
-            .iter()
-            .find(|c| c.id == cell.id)
-            .map_or(0, |c| {
-                if c.status == Status::Ok {
-                    launch_count(c)
-                } else {
-                    launches
-                }
-            })
+    let find = |results: &ResultsFile, cell: &PlannedCell| {
+        results.cells.iter().position(|c| c.id == cell.id)
     };
-    let total: usize = cells
-        .iter()
-        .map(|c| launches.saturating_sub(done(results, c)))
-        .sum();
-    let mut progress = Progress::new(total, cells, launches);
-    for pass in 0..launches {
+    // Launches still to run, if every cell that wants more gets all it asked for.
+    let remaining = |results: &ResultsFile| -> usize {
+        cells
+            .iter()
+            .map(|c| match find(results, c) {
+                Some(i) if plan.wants_more(Some(&results.cells[i])) => {
+                    plan.launches - launch_count(&results.cells[i])
+                }
+                Some(_) => 0,
+                None => plan.launches,
+            })
+            .sum()
+    };
+    let total = remaining(results);
+    let mut progress = Progress::new(total, cells, plan.launches);
+    for pass in 0..plan.launches {
+        // Cells out of budget (or failed) take their unrun launches off the count.
+        progress.set_remaining(remaining(results));
         for cell in cells {
-            if done(results, cell) > pass {
+            let index = find(results, cell);
+            let so_far = index.map(|i| &results.cells[i]);
+            if so_far.is_some_and(|c| launch_count(c) > pass) {
+                continue;
+            }
+            if !plan.wants_more(so_far) {
                 continue;
             }
             if interrupt::requested() {
@@ -406,18 +443,18 @@ pub fn measure_cells(
                 progress.done();
                 return Ok(true);
             };
-            let result = match results.cells.iter().position(|c| c.id == cell.id) {
+            let i = match index {
                 Some(i) => {
                     let so_far = results.cells[i].clone();
                     results.cells[i] = add_launch(so_far, launch);
-                    &results.cells[i]
+                    i
                 }
                 None => {
                     results.cells.push(launch);
-                    &results.cells[results.cells.len() - 1]
+                    results.cells.len() - 1
                 }
             };
-            progress.finish(result, pass + 1);
+            progress.finish(&results.cells[i], pass + 1);
             store::write_results(path, results)?;
         }
     }
@@ -466,6 +503,14 @@ impl Progress {
             done: 0,
             width,
             launches,
+        }
+    }
+
+    /// `n` launches are still to run.
+    fn set_remaining(&mut self, n: usize) {
+        self.total = self.done + n;
+        if let Some(bar) = &self.bar {
+            bar.set_length(self.total as u64);
         }
     }
 

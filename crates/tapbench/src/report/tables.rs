@@ -28,8 +28,8 @@ pub fn format_time(ns: f64) -> String {
 }
 
 /// What every report says first: how to read its numbers.
-pub const HOW_TO_READ: &str = "Time per operation is the median of the samples with its \
-     distribution-free 95% interval; Ratio divides by the baseline runtime's median for the \
+pub const HOW_TO_READ: &str = "Time per operation is the median of the samples (pooled over \
+     the cell's launches, its separate processes) with its distribution-free 95% interval; Ratio divides by the baseline runtime's median for the \
      same case; allocations and bytes are per operation over all threads. Every measured cell \
      had its answer checked. Same parameters and thread count on every runtime; the measured \
      loop runs inside the runtime; runtimes are built outside the timing.";
@@ -68,6 +68,7 @@ pub fn environment(model: &Model<'_>) -> Vec<(String, String)> {
         ("tapbench".to_string(), r.tool_version.clone()),
         ("date".to_string(), r.created_at.clone()),
         ("profile".to_string(), r.profile.clone()),
+        ("launches per cell".to_string(), r.launches.to_string()),
         ("OS".to_string(), env.os.clone()),
         ("CPU".to_string(), env.cpu_model.clone()),
         ("logical CPUs".to_string(), env.logical_cpus.to_string()),
