@@ -350,6 +350,17 @@ fn assert_complete(path: &Path) {
         .all(|c| c["status"] == "ok" && c["verified"] == true));
 }
 
+/// Resumes the run in `path` with the selection it was started with, and checks that it
+/// completed.
+fn resume(path: &Path) -> Output {
+    let mut args = vec!["run", "--resume", path.to_str().unwrap()];
+    args.extend_from_slice(&SELECTION[2..]);
+    let resumed = tapbench(&args);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_complete(path);
+    resumed
+}
+
 #[test]
 fn a_run_killed_halfway_leaves_a_valid_file_that_resume_completes() {
     let dir = tempfile::tempdir().unwrap();
@@ -366,12 +377,8 @@ fn a_run_killed_halfway_leaves_a_valid_file_that_resume_completes() {
     let kept = cells(&path).len();
     assert!((3..SELECTED_CELLS).contains(&kept), "{kept} cells survived");
 
-    let mut args = vec!["run", "--resume", path.to_str().unwrap()];
-    args.extend_from_slice(&SELECTION[2..]);
-    let resumed = tapbench(&args);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let resumed = resume(&path);
     assert!(stderr(&resumed).contains(&format!("{kept} cells already measured")));
-    assert_complete(&path);
 }
 
 /// Launches of a cell: the length of its launch medians, or one.
@@ -415,11 +422,7 @@ fn launches_run_pass_by_pass_and_resume_completes_the_missing_ones() {
         &tapbench(&["run", "--resume", p, "--launches", "2"]),
         "conflicting",
     );
-    let mut args = vec!["run", "--resume", p];
-    args.extend_from_slice(&SELECTION[2..]);
-    let resumed = tapbench(&args);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_complete(&path);
+    resume(&path);
     for cell in cells(&path) {
         assert_eq!(launches_of(&cell), 3, "{cell}");
         // Five smoke samples per launch, pooled; the allocation samples likewise.
@@ -465,11 +468,7 @@ fn ctrl_c_stops_after_the_current_cell_saves_and_exits_130() {
         "conflicting",
     );
 
-    let mut args = vec!["run", "--resume", p];
-    args.extend_from_slice(&SELECTION[2..]);
-    let resumed = tapbench(&args);
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_complete(&path);
+    resume(&path);
 }
 
 #[test]
