@@ -256,12 +256,11 @@ fn gate_cell(
         };
         out.ratio = (bm > 0.0).then(|| cm / bm);
         out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
-        let spread = |v: &[f64]| run_to_run_spread(v);
         // The smallest change that counts: threshold and noise floor, and for runs measured
         // at different times the run-to-run spread either run showed.
         let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
         if !options.interleaved {
-            margin = margin.max(spread(bs)).max(spread(cs));
+            margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
         }
         out.detectable_ns = Some(margin);
         let diff = cm - bm;
