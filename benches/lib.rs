@@ -3,15 +3,23 @@
 //! every iteration in a `block_on` from the bench thread, which on multi-thread runtimes
 //! measures a cross-thread wake-up instead of the workload).
 //!
+//! There is one bench target per runtime family (`benches/<family>.rs`), each a call to
+//! [`bench_family`], which measures every configuration of that family in the registry.
+//!
 //! ```text
 //! cargo bench --bench tokio -- --quick
 //! cargo bench --bench smol -- when_all
+//! cargo bench --bench async_std -- --quick
+//! cargo bench --bench futures -- spawn
 //! ```
 
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use tapbench_core::{catalogue, BoxBench, BuildError, Case, Host, ParamValue, Runtime};
+use tapbench_core::{
+    build_bench, catalogue, BoxBench, BuildError, Case, Config, ConfigVisitor, Host, ParamValue,
+    Runtime,
+};
 
 /// The cases the criterion benches cover: every variant of every workload, with the
 /// catalogue's parameters except the largest sizes (the `tapbench` CLI runs the full grid).
@@ -28,21 +36,62 @@ pub fn cases() -> Vec<Case> {
         .collect()
 }
 
-/// Registers one criterion benchmark per case on the runtime configuration `id`.
+/// Worker threads of the multi-threaded configurations: the machine's logical CPUs, as
+/// `tapbench run` uses by default.
+pub fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Registers the benchmarks of every configuration of runtime `family` in the registry.
 ///
-/// `make_host` builds the runtime once per case, outside any timing; `build` is the runtime
-/// crate's bench builder (native variants included). Cases the runtime cannot run are
-/// reported on stderr and left out.
-pub fn bench_runtime<H: Host>(
-    c: &mut Criterion,
-    id: &str,
-    make_host: impl Fn() -> H,
-    build: impl Fn(&H::Runtime, &Case) -> Result<BoxBench, BuildError>,
-) {
+/// # Panics
+///
+/// When the registry has no configuration of `family`.
+pub fn bench_family(c: &mut Criterion, family: &str) {
+    struct Family<'a> {
+        c: &'a mut Criterion,
+        family: &'a str,
+        found: usize,
+    }
+    impl ConfigVisitor for Family<'_> {
+        fn visit<C: Config>(&mut self) {
+            if C::INFO.family == self.family {
+                self.found += 1;
+                bench_config::<C>(self.c);
+            }
+        }
+    }
+    let mut visitor = Family {
+        c,
+        family,
+        found: 0,
+    };
+    tapbench_runtimes::visit(&mut visitor);
+    assert!(
+        visitor.found > 0,
+        "no runtime family `{family}` in the registry"
+    );
+}
+
+/// Registers one criterion benchmark per case on configuration `C`, in a group named
+/// after it.
+///
+/// The runtime is built once per case, outside any timing; the bench comes from
+/// [`build_bench`] (native variants from the family's table). Cases the runtime cannot run
+/// are reported on stderr and left out.
+///
+/// # Panics
+///
+/// When the runtime cannot start, or a case cannot be built for another reason than a
+/// native variant the runtime lacks.
+pub fn bench_config<C: Config>(c: &mut Criterion) {
+    let id = C::INFO.id;
     let mut group = c.benchmark_group(id);
     for case in cases() {
-        let host = make_host();
-        let mut slot = match build(&host.runtime(), &case) {
+        let host = C::host(threads()).unwrap_or_else(|why| panic!("{id} does not start: {why}"));
+        let mut slot = match build_bench(&host.runtime(), &case) {
             Ok(bench) => Some(bench),
             Err(BuildError::Unsupported(reason)) => {
                 eprintln!("{id}/{case}: skipped: {reason}");

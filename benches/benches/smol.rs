@@ -1,20 +1,11 @@
-//! criterion benches on `smol-mt` and `smol-local`: `cargo bench --bench smol`.
+//! criterion benches on every `smol` configuration of the registry:
+//! `cargo bench --bench smol`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tapbench_benches::bench_runtime;
-use tapbench_rt_smol::{build, SmolLocalHost, SmolMtHost};
 
-fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+fn family(c: &mut Criterion) {
+    tapbench_benches::bench_family(c, "smol");
 }
 
-fn smol(c: &mut Criterion) {
-    let mt = || SmolMtHost::new(threads()).expect("smol workers start");
-    bench_runtime(c, "smol-mt", mt, build);
-    bench_runtime(c, "smol-local", SmolLocalHost::new, build);
-}
-
-criterion_group!(benches, smol);
+criterion_group!(benches, family);
 criterion_main!(benches);

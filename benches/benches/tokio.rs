@@ -1,20 +1,11 @@
-//! criterion benches on `tokio-mt` and `tokio-ct`: `cargo bench --bench tokio`.
+//! criterion benches on every `tokio` configuration of the registry:
+//! `cargo bench --bench tokio`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use tapbench_benches::bench_runtime;
-use tapbench_rt_tokio::{build, Flavor, TokioHost};
 
-fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
+fn family(c: &mut Criterion) {
+    tapbench_benches::bench_family(c, "tokio");
 }
 
-fn tokio(c: &mut Criterion) {
-    let host = |flavor| move || TokioHost::new(flavor, threads()).expect("tokio runtime starts");
-    bench_runtime(c, "tokio-mt", host(Flavor::MultiThread), build);
-    bench_runtime(c, "tokio-ct", host(Flavor::CurrentThread), build);
-}
-
-criterion_group!(benches, tokio);
+criterion_group!(benches, family);
 criterion_main!(benches);

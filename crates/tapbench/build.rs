@@ -1,18 +1,9 @@
 //! Records, at build time, what the results file's `env` reports about the build: the rustc
-//! version, the git commit, and the versions of the runtime crates from `Cargo.lock`.
+//! version, the git commit, and the crate versions of `Cargo.lock` (the binary keeps those
+//! of the crates the runtime registry names).
 
 use std::path::Path;
 use std::process::Command;
-
-const RUNTIME_CRATES: &[&str] = &[
-    "tokio",
-    "smol",
-    "async-executor",
-    "async-io",
-    "async-channel",
-    "blocking",
-    "futures",
-];
 
 fn main() {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
@@ -35,7 +26,7 @@ fn main() {
     let versions = std::fs::read_to_string(&lock)
         .map(|s| lock_versions(&s))
         .unwrap_or_default();
-    println!("cargo:rustc-env=TAPBENCH_RUNTIME_CRATES={versions}");
+    println!("cargo:rustc-env=TAPBENCH_LOCKED_CRATES={versions}");
 
     let git_dir = Path::new(&manifest_dir).join("../../.git");
     if git_dir.exists() {
@@ -51,7 +42,7 @@ fn command_line(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// `name=version` pairs, comma-separated, for the runtime crates found in the lock file.
+/// `name=version` pairs, comma-separated, for every package of the lock file.
 fn lock_versions(lock: &str) -> String {
     let mut found = Vec::new();
     let mut name = None;
@@ -60,9 +51,7 @@ fn lock_versions(lock: &str) -> String {
             name = Some(n.trim_matches('"').to_string());
         } else if let Some(v) = line.strip_prefix("version = ") {
             if let Some(n) = name.take() {
-                if RUNTIME_CRATES.contains(&n.as_str()) {
-                    found.push(format!("{n}={}", v.trim_matches('"')));
-                }
+                found.push(format!("{n}={}", v.trim_matches('"')));
             }
         }
     }

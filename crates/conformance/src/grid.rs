@@ -1,13 +1,16 @@
-//! Measuring catalogue cases on every configuration through the real path: the runtime
-//! crate's `build` (native variants included), then [`tapbench_core::measure_on`] with a
-//! tiny [`SamplingPlan`].
+//! Measuring catalogue cases on every configuration through the real path: the bench
+//! built by [`tapbench_core::build_bench`] (native variants from the runtime family's
+//! table), then [`tapbench_core::measure_on`] with a tiny [`SamplingPlan`].
 
 use std::time::Duration;
 
-use tapbench_core::{catalogue, measure_on, Case, CellError, Host, ParamValue};
+use tapbench_core::{
+    build_bench, catalogue, measure_on, Case, CellError, Config, ConfigVisitor, Host, ParamValue,
+    Runtime,
+};
 use tapbench_measure::{Measurement, SamplingPlan};
 
-use crate::config::{RtConfig, SmolLocal, SmolMt, TokioCt, TokioMt};
+use crate::harness::host;
 
 /// A plan that checks answers rather than measuring well: 1 ms of warm-up, then exactly two
 /// samples of about 1 ms. Every batch is still verified.
@@ -20,33 +23,45 @@ pub fn tiny_plan() -> SamplingPlan {
 pub const PARAM_CAPS: [(&str, u64); 4] =
     [("n", 1000), ("items", 1000), ("work", 1000), ("depth", 10)];
 
-/// Builds the bench for `case` on a fresh runtime of configuration `C` with the runtime
-/// crate's `build`, and measures it inside the runtime with `plan`.
+/// Builds the bench for `case` on a fresh runtime of configuration `C`, and measures it
+/// inside the runtime with `plan`.
 ///
 /// # Errors
 ///
 /// [`CellError::Build`] when the case cannot be built on `C` (for a native variant the
 /// runtime lacks, [`tapbench_core::BuildError::Unsupported`] with the reason the cell is
 /// skipped), and [`CellError::Violation`] when a batch's answer broke an invariant.
-pub fn measure_case<C: RtConfig>(
-    case: &Case,
-    plan: SamplingPlan,
-) -> Result<Measurement, CellError> {
-    measure_case_on::<C>(&C::host(), case, plan)
+pub fn measure_case<C: Config>(case: &Case, plan: SamplingPlan) -> Result<Measurement, CellError> {
+    measure_case_on(&host::<C>(), case, plan)
 }
 
-/// [`measure_case`] on an existing runtime of configuration `C`.
+/// [`measure_case`] on an existing runtime.
 ///
 /// # Errors
 ///
 /// As [`measure_case`].
-pub fn measure_case_on<C: RtConfig>(
-    host: &C::Host,
+pub fn measure_case_on<H: Host>(
+    host: &H,
     case: &Case,
     plan: SamplingPlan,
 ) -> Result<Measurement, CellError> {
-    let bench = C::build(&host.runtime(), case)?;
+    let bench = build_bench(&host.runtime(), case)?;
     Ok(measure_on(host, bench, plan)?)
+}
+
+/// Builds the bench of `case` on `rt` and runs it from inside a test body: the one-off
+/// checks first (`verify_once`, for example a bounded queue's capacity), then `iters`
+/// iterations, then the batch check - the same checks a measured cell makes.
+///
+/// # Errors
+///
+/// The build error (a skipped native variant included) or the first violation.
+pub async fn run_case<R: Runtime>(rt: &R, case: &Case, iters: u64) -> Result<(), CellError> {
+    let mut bench = build_bench(rt, case)?;
+    bench.verify_once().await?;
+    bench.run_batch(iters).await?;
+    bench.check_batch(iters)?;
+    Ok(())
 }
 
 /// One configuration's outcome for a case.
@@ -58,21 +73,28 @@ pub struct ConfigOutcome {
     pub outcome: Result<Measurement, CellError>,
 }
 
-/// [`measure_case`] on every configuration, in the order `tokio-mt`, `tokio-ct`, `smol-mt`,
-/// `smol-local`.
+/// [`measure_case`] on every configuration of the registry, in registry order.
 pub fn measure_everywhere(case: &Case, plan: SamplingPlan) -> Vec<ConfigOutcome> {
-    fn one<C: RtConfig>(case: &Case, plan: SamplingPlan) -> ConfigOutcome {
-        ConfigOutcome {
-            runtime: C::ID,
-            outcome: measure_case::<C>(case, plan),
+    struct Everywhere<'a> {
+        case: &'a Case,
+        plan: SamplingPlan,
+        outcomes: Vec<ConfigOutcome>,
+    }
+    impl ConfigVisitor for Everywhere<'_> {
+        fn visit<C: Config>(&mut self) {
+            self.outcomes.push(ConfigOutcome {
+                runtime: C::INFO.id,
+                outcome: measure_case::<C>(self.case, self.plan),
+            });
         }
     }
-    vec![
-        one::<TokioMt>(case, plan),
-        one::<TokioCt>(case, plan),
-        one::<SmolMt>(case, plan),
-        one::<SmolLocal>(case, plan),
-    ]
+    let mut everywhere = Everywhere {
+        case,
+        plan,
+        outcomes: Vec::new(),
+    };
+    tapbench_runtimes::visit(&mut everywhere);
+    everywhere.outcomes
 }
 
 /// The default grid of every workload of the catalogue, with integer parameters capped by

@@ -6,9 +6,20 @@ use std::pin::pin;
 use std::time::Duration;
 
 use futures::future::{select, Either};
-use tapbench_core::{Host, Runtime};
+use tapbench_core::{Config, Host, Runtime};
 
-use crate::config::RtConfig;
+/// Worker threads of the multi-threaded configurations in the suite.
+pub const MT_THREADS: usize = 2;
+
+/// A fresh runtime of configuration `C` ([`MT_THREADS`] workers when multi-threaded).
+///
+/// # Panics
+///
+/// When the runtime cannot start (for example when threads cannot be created): a test
+/// cannot go on without it.
+pub fn host<C: Config>() -> C::Host {
+    C::host(MT_THREADS).unwrap_or_else(|why| panic!("{} does not start: {why}", C::INFO.id))
+}
 
 /// How long [`run`] lets a test body take before failing it as hung. Far above what any
 /// body of the suite needs, so that only a deadlock (a lost wake-up, a queue that never
@@ -20,8 +31,9 @@ pub const BODY_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// calls.
 ///
 /// ```
-/// use tapbench_conformance::{run, SmolLocal};
+/// use tapbench_conformance::run;
 /// use tapbench_core::Runtime;
+/// use tapbench_runtimes::family::smol::SmolLocal;
 ///
 /// let answer = run::<SmolLocal, _, _>(|rt| async move { rt.spawn(async { 6 * 7 }).await });
 /// assert_eq!(answer, 42);
@@ -33,12 +45,12 @@ pub const BODY_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// with the body's message), or when it has not finished after [`BODY_TIME_LIMIT`].
 pub fn run<C, F, Fut>(body: F) -> Fut::Output
 where
-    C: RtConfig,
-    F: FnOnce(C::Rt) -> Fut,
+    C: Config,
+    F: FnOnce(tapbench_core::RtOf<C>) -> Fut,
     Fut: Future + Send + 'static,
     Fut::Output: Send + 'static,
 {
-    run_on(&C::host(), BODY_TIME_LIMIT, body)
+    run_on(&host::<C>(), BODY_TIME_LIMIT, body)
 }
 
 /// Runs the async `body` on `host` as a spawned task, failing it after `limit`.

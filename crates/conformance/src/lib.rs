@@ -1,44 +1,48 @@
 //! The conformance suite's support code: [`rt_test!`] writes a test body once and expands it
-//! into one `#[test]` per runtime configuration, and [`measure_case`] runs a catalogue case
-//! through the real measurement path on a configuration.
+//! into one `#[test]` per runtime configuration of the registry (`tapbench-runtimes`),
+//! [`measure_case`] runs a catalogue case through the real measurement path on a
+//! configuration, and [`run_case`] runs one from inside a test body.
 //!
 //! The tests themselves live in `tests/`, one file per workload, each asserting the
 //! invariants of `WORKLOADS.md` on every configuration.
 //!
 //! ```
-//! use tapbench_conformance::{measure_case, SmolLocal, TokioMt, tiny_plan};
+//! use tapbench_conformance::{measure_case, tiny_plan};
 //! use tapbench_core::{BuildError, Case, CellError, Params};
+//! use tapbench_runtimes::family::{smol::SmolLocal, tokio::TokioMt};
 //!
 //! let noop = Case::new("noop", "batch", Params::default());
 //! let measured = measure_case::<TokioMt>(&noop, tiny_plan()).unwrap();
 //! assert_eq!(measured.sample_ns_per_op.len(), 2);
 //!
-//! // smol has no task set: the cell is skipped, with its reason.
+//! // smol has no task set: the cell is skipped, with the reason its native table gives.
 //! let native = Case::new("when_all", "native", Params::default());
 //! let skipped = measure_case::<SmolLocal>(&native, tiny_plan()).unwrap_err();
 //! assert!(matches!(skipped, CellError::Build(BuildError::Unsupported(_))));
 //! ```
 
-pub mod config;
 pub mod grid;
 pub mod harness;
 
-pub use config::{RtConfig, SmolLocal, SmolMt, TokioCt, TokioMt, MT_THREADS};
 pub use grid::{
-    capped_grid, measure_case, measure_case_on, measure_everywhere, tiny_plan, ConfigOutcome,
-    PARAM_CAPS,
+    capped_grid, measure_case, measure_case_on, measure_everywhere, run_case, tiny_plan,
+    ConfigOutcome, PARAM_CAPS,
 };
-pub use harness::{run, run_on, BODY_TIME_LIMIT};
+pub use harness::{host, run, run_on, BODY_TIME_LIMIT, MT_THREADS};
 
-/// Writes tests once and expands them for every runtime configuration, in the spirit of
-/// tokio's `tests/rt_common.rs`.
+#[doc(hidden)]
+pub use tapbench_runtimes::for_each_config as __for_each_config;
+
+/// Writes tests once and expands them for every runtime configuration of the registry, in
+/// the spirit of tokio's `tests/rt_common.rs`.
 ///
-/// The macro generates four modules - `tokio_mt` ([`TokioMt`], [`MT_THREADS`] workers),
-/// `tokio_ct` ([`TokioCt`]), `smol_mt` ([`SmolMt`], [`MT_THREADS`] threads) and
-/// `smol_local` ([`SmolLocal`]) - each holding one `#[test]` per test written. Each module
-/// imports `super::*` and defines `type Cfg` as its configuration (an [`RtConfig`], whose
-/// trait is in scope there), so a body can call `Cfg::build(&rt, &case)`, read `Cfg::ID` or
-/// name the handle type as `<Cfg as RtConfig>::Rt`.
+/// The macro generates one module per configuration - `tokio_mt`, `tokio_ct`, `async_std`,
+/// `smol_mt`, `smol_local`, `futures_pool`, `futures_local`: the registry's names - each
+/// holding one `#[test]` per test written, so `cargo test async_std` runs the suite on one
+/// configuration. Each module imports `super::*` and defines `type Cfg` as its
+/// configuration (a [`tapbench_core::Config`], whose trait is in scope there), so a body
+/// can read `Cfg::INFO.id` or name the handle type as `tapbench_core::RtOf<Cfg>`.
+/// Multi-threaded configurations run with [`MT_THREADS`] workers.
 ///
 /// Two forms of test are accepted, each with any attributes (`#[should_panic]`,
 /// `#[ignore]`, doc comments):
@@ -70,7 +74,7 @@ pub use harness::{run, run_on, BODY_TIME_LIMIT};
 ///
 ///     fn noop_measures() {
 ///         let case = Case::new("noop", "batch", Params::default());
-///         assert!(measure_case::<Cfg>(&case, tiny_plan()).is_ok(), "on {}", Cfg::ID);
+///         assert!(measure_case::<Cfg>(&case, tiny_plan()).is_ok(), "on {}", Cfg::INFO.id);
 ///     }
 /// }
 /// # fn main() {}
@@ -78,10 +82,16 @@ pub use harness::{run, run_on, BODY_TIME_LIMIT};
 #[macro_export]
 macro_rules! rt_test {
     ($($tests:tt)*) => {
-        $crate::__rt_test_module! { tokio_mt, $crate::config::TokioMt, $($tests)* }
-        $crate::__rt_test_module! { tokio_ct, $crate::config::TokioCt, $($tests)* }
-        $crate::__rt_test_module! { smol_mt, $crate::config::SmolMt, $($tests)* }
-        $crate::__rt_test_module! { smol_local, $crate::config::SmolLocal, $($tests)* }
+        $crate::__for_each_config! { $crate::__rt_test_modules { { $($tests)* } } }
+    };
+}
+
+/// The modules of [`rt_test!`], one per configuration of the registry.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __rt_test_modules {
+    ({ $tests:tt } $($module:ident: $config:path),* $(,)?) => {
+        $($crate::__rt_test_module! { $module, $config, $tests })*
     };
 }
 
@@ -89,12 +99,12 @@ macro_rules! rt_test {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __rt_test_module {
-    ($module:ident, $config:ty, $($tests:tt)*) => {
+    ($module:ident, $config:path, { $($tests:tt)* }) => {
         mod $module {
             #[allow(unused_imports)]
             use super::*;
             #[allow(unused_imports)]
-            use $crate::config::RtConfig as _;
+            use tapbench_core::Config as _;
 
             /// The configuration this module's tests run on.
             #[allow(dead_code)]

@@ -28,10 +28,8 @@ use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tapbench_conformance::{
-    measure_case_on, run, tiny_plan, RtConfig, SmolLocal, SmolMt, TokioCt, TokioMt,
-};
-use tapbench_core::{Case, ParamValue, Params};
+use tapbench_conformance::{host, measure_case_on, run, tiny_plan};
+use tapbench_core::{Case, Config, ConfigVisitor, ParamValue, Params};
 use tapbench_measure::alloc::{is_counting, snapshot};
 use tapbench_measure::CountingAlloc;
 
@@ -43,8 +41,13 @@ const BOXES: u64 = 1000;
 
 /// (a) A task on a worker thread allocates `BOXES` boxes; the counter, read from the test
 /// thread before and after, sees at least that many.
-fn worker_allocations_are_counted<C: RtConfig>(worker_name_prefix: &str) {
-    assert!(C::MULTI_THREADED, "{} runs tasks on the test thread", C::ID);
+fn worker_allocations_are_counted<C: Config>() {
+    assert!(
+        C::INFO.multi_threaded,
+        "{} runs tasks on the test thread",
+        C::INFO.id
+    );
+    let worker_name_prefix = C::INFO.worker_thread;
     let test_thread = thread::current().id();
     let before = snapshot();
     let (worker, name, in_task) = run::<C, _, _>(|_rt| async move {
@@ -62,22 +65,22 @@ fn worker_allocations_are_counted<C: RtConfig>(worker_name_prefix: &str) {
         worker,
         test_thread,
         "{}: the task ran on the test thread",
-        C::ID
+        C::INFO.id
     );
     assert!(
         name.starts_with(worker_name_prefix),
         "{}: the task ran on `{name}`, not a `{worker_name_prefix}*` worker",
-        C::ID
+        C::INFO.id
     );
     assert!(
         in_task >= BOXES,
         "{}: {in_task} allocations counted during the task",
-        C::ID
+        C::INFO.id
     );
     assert!(
         counted >= BOXES,
         "{}: {counted} allocations counted in all",
-        C::ID
+        C::INFO.id
     );
 }
 
@@ -125,61 +128,57 @@ fn settle() {
 }
 
 /// (b) The ValueTask path allocates nothing per call; the Task path at least once.
-fn value_task_allocations<C: RtConfig>() {
-    let host = C::host();
+fn value_task_allocations<C: Config>() {
+    let host = host::<C>();
     settle();
     let case = value_task("inline", 1.0);
     let inline =
-        measure_case_on::<C>(&host, &case, tiny_plan()).unwrap_or_else(|e| panic!("{case}: {e}"));
+        measure_case_on(&host, &case, tiny_plan()).unwrap_or_else(|e| panic!("{case}: {e}"));
     assert_eq!(
         inline.allocs_per_op,
         Some(0.0),
         "{case} on {}: {} ops per sample, {:?} bytes per op",
-        C::ID,
+        C::INFO.id,
         inline.ops_per_sample,
         inline.bytes_per_op
     );
     for ratio in [0.0, 0.5, 0.9, 1.0] {
         let case = value_task("boxed", ratio);
-        let boxed = measure_case_on::<C>(&host, &case, tiny_plan())
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let boxed =
+            measure_case_on(&host, &case, tiny_plan()).unwrap_or_else(|e| panic!("{case}: {e}"));
         let allocs = boxed
             .allocs_per_op
             .expect("the counting allocator is installed");
         assert!(
             allocs >= 1.0,
             "{case} on {}: {allocs} allocations per op",
-            C::ID
+            C::INFO.id
         );
     }
 }
 
-/// Every check of this file, by name.
-fn checks() -> Vec<(&'static str, fn())> {
-    vec![
-        ("tokio_mt::worker_allocations_are_counted", || {
-            worker_allocations_are_counted::<TokioMt>("tokio-worker")
-        }),
-        ("smol_mt::worker_allocations_are_counted", || {
-            worker_allocations_are_counted::<SmolMt>("smol-worker-")
-        }),
-        (
-            "tokio_mt::value_task_allocations",
-            value_task_allocations::<TokioMt>,
-        ),
-        (
-            "tokio_ct::value_task_allocations",
-            value_task_allocations::<TokioCt>,
-        ),
-        (
-            "smol_mt::value_task_allocations",
-            value_task_allocations::<SmolMt>,
-        ),
-        (
-            "smol_local::value_task_allocations",
-            value_task_allocations::<SmolLocal>,
-        ),
-    ]
+/// Every check of this file, by name: (a) on every multi-threaded configuration of the
+/// registry, (b) on every configuration.
+fn checks() -> Vec<(String, fn())> {
+    struct Checks(Vec<(String, fn())>);
+    impl ConfigVisitor for Checks {
+        fn visit<C: Config>(&mut self) {
+            let module = C::INFO.id.replace('-', "_");
+            if C::INFO.multi_threaded {
+                self.0.push((
+                    format!("{module}::worker_allocations_are_counted"),
+                    worker_allocations_are_counted::<C>,
+                ));
+            }
+            self.0.push((
+                format!("{module}::value_task_allocations"),
+                value_task_allocations::<C>,
+            ));
+        }
+    }
+    let mut checks = Checks(Vec::new());
+    tapbench_runtimes::visit(&mut checks);
+    checks.0
 }
 
 /// A minimal test runner: libtest's output format, name filters (substrings), `--list`;
@@ -218,7 +217,7 @@ fn main() -> ExitCode {
             if outcome.is_ok() { "ok" } else { "FAILED" }
         );
         if outcome.is_err() {
-            failed.push(*name);
+            failed.push(name.as_str());
         }
     }
     let passed = selected.len() - failed.len();

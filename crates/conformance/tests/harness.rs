@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tapbench_conformance::{rt_test, run_on, RtConfig, SmolLocal, SmolMt, TokioCt, TokioMt};
+use tapbench_conformance::{host, rt_test, run_on};
 use tapbench_core::Runtime;
 
 rt_test! {
@@ -16,12 +16,16 @@ rt_test! {
             let current = std::thread::current();
             (rt.id(), rt.threads(), current.id(), current.name().map(str::to_owned))
         });
-        assert_eq!(id, Cfg::ID);
-        if Cfg::MULTI_THREADED {
+        assert_eq!(id, Cfg::INFO.id);
+        if Cfg::INFO.multi_threaded {
             assert_eq!(threads, tapbench_conformance::MT_THREADS);
             assert_ne!(body_thread, test_thread, "{id}: the body ran on the test thread");
             let name = name.unwrap_or_default();
-            assert!(name.contains("worker"), "{id}: the body ran on thread `{name}`");
+            assert!(
+                name.starts_with(Cfg::INFO.worker_thread),
+                "{id}: the body ran on thread `{name}`, not a `{}*` worker",
+                Cfg::INFO.worker_thread
+            );
         } else {
             assert_eq!(threads, 1);
             assert_eq!(body_thread, test_thread, "{id}: single-threaded runtimes run here");
@@ -49,29 +53,38 @@ rt_test! {
 
     #[should_panic(expected = "did not finish within")]
     fn a_hung_body_fails_its_test() {
-        run_on(&Cfg::host(), Duration::from_millis(50), |_rt| std::future::pending::<()>());
+        run_on(&host::<Cfg>(), Duration::from_millis(50), |_rt| std::future::pending::<()>());
     }
 }
 
-/// The configuration markers name the ids of the catalogue.
+/// The registry holds the seven configurations of the catalogue (`WORKLOADS.md`), in its
+/// order, with their thread models; `rt_test!` expands to one module for each.
 #[test]
-fn configuration_ids_match_the_catalogue() {
-    let ids = [TokioMt::ID, TokioCt::ID, SmolMt::ID, SmolLocal::ID];
-    assert_eq!(ids, ["tokio-mt", "tokio-ct", "smol-mt", "smol-local"]);
-    let known: Vec<_> = tapbench_rt_tokio::RUNTIMES
+fn the_registry_holds_the_catalogues_configurations() {
+    let configs: Vec<_> = tapbench_runtimes::all()
         .iter()
-        .chain(&tapbench_rt_smol::RUNTIMES)
-        .map(|info| (info.id, info.multi_threaded))
+        .map(|r| (r.info.id, r.info.multi_threaded, r.info.legacy))
         .collect();
-    for (id, multi) in [
-        (TokioMt::ID, TokioMt::MULTI_THREADED),
-        (TokioCt::ID, TokioCt::MULTI_THREADED),
-        (SmolMt::ID, SmolMt::MULTI_THREADED),
-        (SmolLocal::ID, SmolLocal::MULTI_THREADED),
-    ] {
-        assert!(
-            known.contains(&(id, multi)),
-            "{id} (multi-threaded: {multi}) is not a runtime"
-        );
+    assert_eq!(
+        configs,
+        [
+            ("tokio-mt", true, false),
+            ("tokio-ct", false, false),
+            ("async-std", true, true),
+            ("smol-mt", true, false),
+            ("smol-local", false, false),
+            ("futures-pool", true, false),
+            ("futures-local", false, false),
+        ]
+    );
+    macro_rules! modules {
+        ({} $($module:ident: $config:path),* $(,)?) => {
+            const MODULES: &[(&str, &str)] =
+                &[$((stringify!($module), <$config as tapbench_core::Config>::INFO.id)),*];
+        };
+    }
+    tapbench_runtimes::for_each_config!(modules {});
+    for (module, id) in MODULES {
+        assert_eq!(*module, id.replace('-', "_"), "a module named after its id");
     }
 }

@@ -1,9 +1,11 @@
 //! `producer_consumer` on every configuration, for the seed's `tcs_queue` and the runtime's
-//! native channel: every item is consumed exactly once, each producer's items keep their
-//! order for a single consumer, and a bounded queue never holds more than its capacity.
+//! native channel (built from its family's native table): every item is consumed exactly
+//! once, each producer's items keep their order for a single consumer, and a bounded queue
+//! never holds more than its capacity.
 //!
 //! The negative tests run rounds through deliberately broken queues (an item lost,
-//! duplicated or reordered, a capacity ignored) to show that the checks do fail.
+//! duplicated or reordered, a capacity ignored) to show that the checks do fail; the checks
+//! look only at what consumers saw, so they are the same whatever the queue.
 
 use std::any::Any;
 use std::future::Future;
@@ -14,13 +16,13 @@ use std::time::Instant;
 
 use futures::FutureExt;
 
-use tapbench_conformance::{rt_test, RtConfig};
+use tapbench_conformance::{rt_test, run_case};
 use tapbench_core::workloads::producer_consumer::tcs_queue::TcsQueue;
 use tapbench_core::workloads::producer_consumer::{
     check_round, fill_without_consumer, round, Closed, Config, ConsumerState, Item, QueueKind,
     QueueReceiver, QueueSender,
 };
-use tapbench_core::{Runtime, Violation};
+use tapbench_core::{BuildError, Case, CellError, ParamValue, Params, Runtime, Violation};
 
 /// `(producers, consumers)` of the catalogue's grid.
 const SHAPES: [(u32, u32); 3] = [(1, 1), (4, 1), (4, 4)];
@@ -59,6 +61,31 @@ async fn run_rounds<R: Runtime, K: QueueKind>(
         check_round(config, &states, &mut union)?;
     }
     Ok(())
+}
+
+/// The `native_channel` case of a round of `config`.
+fn native_case(config: &Config) -> Case {
+    let mut params = Params::from_pairs([
+        ("producers", ParamValue::Int(config.producers.into())),
+        ("consumers", ParamValue::Int(config.consumers.into())),
+        ("items", ParamValue::Int(config.items.into())),
+        ("bounded", ParamValue::Bool(config.capacity.is_some())),
+    ]);
+    if let Some(capacity) = config.capacity {
+        params
+            .0
+            .insert("capacity".into(), ParamValue::Int(capacity as u64));
+    }
+    Case::new("producer_consumer", "native_channel", params)
+}
+
+/// Whether a family's native channel cannot keep `config`'s capacity: futures' mpsc gives
+/// every sender a slot of its own, so it cannot hold fewer items than it has producers.
+fn native_cannot_keep(family: &str, config: &Config) -> bool {
+    family == "futures"
+        && config
+            .capacity
+            .is_some_and(|c| c < config.producers as usize)
 }
 
 async fn every_item_once<R: Runtime, K: QueueKind>(rt: &R, kind: &K, id: &str) {
@@ -125,7 +152,7 @@ fn copy_of<T: 'static>(item: &T) -> T {
 }
 
 impl<S: QueueSender<T>, T: Send + 'static> QueueSender<T> for FaultySender<S, T> {
-    async fn send(&self, item: T) -> Result<(), Closed> {
+    async fn send(&mut self, item: T) -> Result<(), Closed> {
         let Item { producer, seq, .. } = as_item(&item);
         let this = (producer, seq);
         match self.fault {
@@ -159,6 +186,7 @@ impl<K: QueueKind> QueueKind for Faulty<K> {
     fn channel<T: Send + 'static>(
         &self,
         capacity: Option<usize>,
+        producers: usize,
         consumers: usize,
     ) -> (Self::Sender<T>, Vec<Self::Receiver<T>>) {
         let capacity = if self.fault == Fault::IgnoreCapacity {
@@ -166,7 +194,7 @@ impl<K: QueueKind> QueueKind for Faulty<K> {
         } else {
             capacity
         };
-        let (inner, receivers) = self.inner.channel(capacity, consumers);
+        let (inner, receivers) = self.inner.channel(capacity, producers, consumers);
         let sender = FaultySender {
             inner,
             fault: self.fault,
@@ -188,11 +216,27 @@ async fn faulty_round<R: Runtime, K: QueueKind>(
 
 rt_test! {
     async fn tcs_queue_consumes_every_item_exactly_once(rt) {
-        every_item_once(&rt, &TcsQueue, Cfg::ID).await;
+        every_item_once(&rt, &TcsQueue, Cfg::INFO.id).await;
     }
 
+    /// Two rounds of every shape, plus the bench's one-off capacity check for bounded
+    /// queues: what a measured cell checks.
     async fn native_channel_consumes_every_item_exactly_once(rt) {
-        every_item_once(&rt, &<Cfg as RtConfig>::NativeChannel::default(), Cfg::ID).await;
+        for (producers, consumers) in SHAPES {
+            for capacity in CAPACITIES {
+                let config = config(producers, consumers, capacity);
+                let outcome = run_case(&rt, &native_case(&config), 2).await;
+                match outcome {
+                    Ok(()) => assert!(!native_cannot_keep(Cfg::INFO.family, &config)),
+                    Err(CellError::Build(BuildError::Unsupported(why)))
+                        if native_cannot_keep(Cfg::INFO.family, &config) =>
+                    {
+                        assert!(why.contains("slot of its own"), "{why}");
+                    }
+                    Err(err) => panic!("native_channel on {}, {config:?}: {err}", Cfg::INFO.id),
+                }
+            }
+        }
     }
 
     /// Many short rounds through a queue of capacity 1 or 2, where producers wait all the
@@ -201,19 +245,21 @@ rt_test! {
         for (producers, consumers, capacity) in [(4, 1, 1), (4, 4, 1), (2, 1, 1), (4, 2, 2)] {
             let config = Config { producers, consumers, items: 50, capacity: Some(capacity) };
             if let Err(violation) = run_rounds(&rt, &TcsQueue, &config, 40).await {
-                panic!("tcs_queue on {}, {config:?}: {violation}", Cfg::ID);
+                panic!("tcs_queue on {}, {config:?}: {violation}", Cfg::INFO.id);
             }
         }
     }
 
-    /// A producer that nobody consumes from is stopped at exactly the capacity.
+    /// A producer that nobody consumes from is stopped at exactly the capacity (for the
+    /// native channel, the bench's `verify_once` makes this check before anything runs).
     async fn a_bounded_queue_holds_at_most_its_capacity(rt) {
-        let native = <Cfg as RtConfig>::NativeChannel::default();
         for capacity in [1, 4, 64] {
             let filled = fill_without_consumer(&rt, &TcsQueue, capacity).await;
-            assert_eq!(filled, capacity, "tcs_queue on {}", Cfg::ID);
-            let filled = fill_without_consumer(&rt, &native, capacity).await;
-            assert_eq!(filled, capacity, "{} on {}", native.name(), Cfg::ID);
+            assert_eq!(filled, capacity, "tcs_queue on {}", Cfg::INFO.id);
+            let native = native_case(&config(1, 1, Some(capacity)));
+            if let Err(err) = run_case(&rt, &native, 1).await {
+                panic!("native_channel, capacity {capacity} on {}: {err}", Cfg::INFO.id);
+            }
         }
     }
 
@@ -227,19 +273,12 @@ rt_test! {
     async fn check_round_catches_a_lost_item(rt) {
         for (producers, consumers) in SHAPES {
             let config = config(producers, consumers, Some(8));
-            for queue in ["tcs_queue", "native"] {
-                let fault = Fault::Lose((producers - 1, ITEMS - 1));
-                let found = if queue == "tcs_queue" {
-                    faulty_round(&rt, TcsQueue, fault, &config).await
-                } else {
-                    faulty_round(&rt, <Cfg as RtConfig>::NativeChannel::default(), fault, &config)
-                        .await
-                };
-                let violation = found.expect_err("a lost item went unnoticed");
-                assert_eq!(violation.what, "every item is consumed exactly once", "{violation}");
-                let left = config.items_per_round() - 1;
-                assert!(violation.seen.starts_with(&format!("{left} distinct")), "{violation}");
-            }
+            let fault = Fault::Lose((producers - 1, ITEMS - 1));
+            let found = faulty_round(&rt, TcsQueue, fault, &config).await;
+            let violation = found.expect_err("a lost item went unnoticed");
+            assert_eq!(violation.what, "every item is consumed exactly once", "{violation}");
+            let left = config.items_per_round() - 1;
+            assert!(violation.seen.starts_with(&format!("{left} distinct")), "{violation}");
         }
     }
 
@@ -264,17 +303,10 @@ rt_test! {
     async fn check_round_catches_a_duplicated_item(rt) {
         for (producers, consumers) in SHAPES {
             let config = config(producers, consumers, None);
-            for queue in ["tcs_queue", "native"] {
-                let fault = Fault::Duplicate((producers - 1, 17));
-                let found = if queue == "tcs_queue" {
-                    faulty_round(&rt, TcsQueue, fault, &config).await
-                } else {
-                    faulty_round(&rt, <Cfg as RtConfig>::NativeChannel::default(), fault, &config)
-                        .await
-                };
-                let violation = found.expect_err("a duplicated item went unnoticed");
-                assert_eq!(violation.what, "every item is consumed exactly once", "{violation}");
-            }
+            let fault = Fault::Duplicate((producers - 1, 17));
+            let found = faulty_round(&rt, TcsQueue, fault, &config).await;
+            let violation = found.expect_err("a duplicated item went unnoticed");
+            assert_eq!(violation.what, "every item is consumed exactly once", "{violation}");
         }
     }
 
@@ -300,9 +332,6 @@ rt_test! {
     async fn fill_without_consumer_catches_an_ignored_capacity(rt) {
         let faulty = Faulty { inner: TcsQueue, fault: Fault::IgnoreCapacity };
         assert_eq!(fill_without_consumer(&rt, &faulty, 4).await, 8);
-        let faulty =
-            Faulty { inner: <Cfg as RtConfig>::NativeChannel::default(), fault: Fault::IgnoreCapacity };
-        assert_eq!(fill_without_consumer(&rt, &faulty, 4).await, 8);
     }
 }
 
@@ -314,9 +343,9 @@ rt_test! {
 #[test]
 fn tcs_queue_wakes_a_waiting_producer_when_a_consumer_waits() {
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
-    let (tx, mut receivers) = TcsQueue.channel::<u32>(Some(1), 1);
+    let (tx, mut receivers) = TcsQueue.channel::<u32>(Some(1), 1, 1);
     let mut rx = receivers.pop().unwrap();
-    let (a, b) = (tx.clone(), tx.clone());
+    let (mut a, mut b) = (tx.clone(), tx.clone());
     drop(tx);
 
     assert_eq!(a.send(1).now_or_never(), Some(Ok(())), "room for one");

@@ -1,35 +1,28 @@
-//! From a case to a measurement: build the bench for a runtime, then sample it inside the
+//! From a case to a measurement: build the bench for a runtime (native variants from the
+//! runtime family's table, the rest from the workload registry), then sample it inside the
 //! runtime.
 
-use tapbench_measure::{sample, BatchRunner, Measurement, SamplingPlan};
+use tapbench_measure::{sample, Measurement, SamplingPlan};
 
-use crate::runtime::{Host, Runtime};
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::native;
+use crate::runtime::{Config, Host, Runtime};
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 use crate::workloads;
 
-/// A workload prepared for measurement on one runtime.
-pub type BoxBench = Box<dyn BatchRunner<Error = Violation>>;
-
-/// Builds the runtime-generic bench for `case` on `rt`.
-///
-/// Variants marked `native` in the catalogue are not built here: runtime crates build them
-/// and fall back to this function for the rest.
+/// Builds the bench for `case` on `rt`: a native variant from the runtime family's native
+/// table, any other variant from the workload's own (runtime-generic) code.
 ///
 /// # Errors
 ///
-/// Unknown workload or variant, invalid parameters, or [`BuildError::Unsupported`] for a
-/// native variant.
+/// Unknown workload or variant, invalid parameters, or [`BuildError::Unsupported`] (with
+/// the family's reason) for a native variant the family has no idiom for.
 pub fn build_bench<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     let (spec, variant) = check_case(case)?;
     if variant.native {
-        return Err(BuildError::Unsupported(format!(
-            "{} has no native implementation of {}/{}",
-            rt.id(),
-            spec.id,
-            variant.id
-        )));
+        native::build(rt, spec.id, variant.id, &case.params)
+    } else {
+        workloads::build_generic(rt, case)
     }
-    workloads::build_generic(rt, case)
 }
 
 /// Looks up the workload and variant of `case` and checks its parameters.
@@ -94,4 +87,20 @@ pub fn measure_on<H: Host>(
         });
         task.await
     })
+}
+
+/// Runs one cell on configuration `C`: builds the runtime with `threads` workers (untimed),
+/// builds the bench, and measures it inside the runtime.
+///
+/// # Errors
+///
+/// A runtime that cannot start, a case that cannot be built, or a violated invariant.
+pub fn run_cell<C: Config>(
+    threads: usize,
+    case: &Case,
+    plan: SamplingPlan,
+) -> Result<Measurement, CellError> {
+    let host = C::host(threads).map_err(CellError::Runtime)?;
+    let bench = build_bench(&host.runtime(), case)?;
+    Ok(measure_on(&host, bench, plan)?)
 }

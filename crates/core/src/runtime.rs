@@ -4,9 +4,17 @@
 //! (outside the timing) and drives futures with [`Host::block_on`], and [`Runtime`], a cheap
 //! cloneable handle that workloads use from inside tasks to spawn, sleep and yield. Workloads
 //! are generic over [`Runtime`] and never see a runtime's own types.
+//!
+//! Each configuration of the catalogue (`tokio-mt`, `smol-local`, ...) is a marker type
+//! implementing [`Config`]: its [`RuntimeInfo`] and how to build its host. The registry of
+//! configurations (the `tapbench-runtimes` crate) lists those types once, and every consumer
+//! either visits them as types ([`ConfigVisitor`]) or uses their type-erased
+//! [`RuntimeEntry`](crate::RuntimeEntry).
 
 use std::future::Future;
 use std::time::Duration;
+
+use crate::native::Native;
 
 /// The task-side API of an async runtime, as seen by workloads.
 ///
@@ -16,8 +24,11 @@ use std::time::Duration;
 pub trait Runtime: Clone + Send + Sync + Unpin + 'static {
     /// Awaitable handle of a spawned task, resolving to the task's output.
     ///
-    /// If the task panicked, awaiting the handle resumes the panic. What dropping a handle
-    /// does is the runtime's own: tokio detaches the task, smol cancels it.
+    /// If the task panicked, awaiting the handle resumes the panic. Dropping a handle before
+    /// its task has finished **cancels the task** on every runtime: the task's future is
+    /// dropped promptly, at the latest when the runtime next gets to it (runtimes that detach
+    /// by default - tokio, async-std - abort on drop here). Fire-and-forget is explicit:
+    /// [`Runtime::spawn_detached`]. Workloads that race, time out or cancel rely on this.
     type JoinHandle<T: Send + 'static>: Future<Output = T> + Send + Unpin + 'static;
 
     /// The configuration id, for example `tokio-mt` (see the workload catalogue).
@@ -26,7 +37,7 @@ pub trait Runtime: Clone + Send + Sync + Unpin + 'static {
     /// Worker threads that run tasks (1 for single-threaded runtimes).
     fn threads(&self) -> usize;
 
-    /// Starts `future` as a new task.
+    /// Starts `future` as a new task; dropping the returned handle cancels it.
     ///
     /// # Panics
     ///
@@ -36,23 +47,33 @@ pub trait Runtime: Clone + Send + Sync + Unpin + 'static {
         F: Future + Send + 'static,
         F::Output: Send + 'static;
 
-    /// Starts `future` as a task that nobody awaits (fire and forget).
+    /// Starts `future` as a task that nobody awaits and nobody cancels (fire and forget):
+    /// it runs to completion.
     fn spawn_detached<F>(&self, future: F)
     where
         F: Future<Output = ()> + Send + 'static;
 
     /// Runs blocking, CPU-bound `f` on the runtime's blocking pool (tokio
     /// `spawn_blocking`, smol `unblock`): the Rust counterpart of `Task.Run` for CPU work.
+    ///
+    /// Dropping the handle abandons the result; a closure that has started runs to its end
+    /// (no runtime can interrupt a thread).
     fn spawn_blocking<F, T>(&self, f: F) -> Self::JoinHandle<T>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
 
-    /// Completes after `duration`, using the runtime's own timer.
+    /// Completes after `duration`, using the runtime's timer (or the timer crate its users
+    /// reach for, see [`RuntimeInfo::uses`]).
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static + use<Self>;
 
     /// Returns `Pending` once, rescheduling the task (`Task.Yield`).
     fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static + use<Self>;
+
+    /// The variants of the catalogue that this runtime family writes with an idiom of its
+    /// own (`when_all/native` with tokio's `JoinSet`, ...), and the reasons for the native
+    /// variants it has no idiom for: the family's native table (see [`Native`]).
+    fn natives() -> &'static [Native<Self>];
 }
 
 /// The owner of a runtime instance, built once per cell.
@@ -84,6 +105,17 @@ pub struct RuntimeInfo {
     pub multi_threaded: bool,
     /// Whether the runtime is discontinued upstream (reports label it "legacy").
     pub legacy: bool,
+    /// The name prefix of its worker threads (empty when tasks run on the calling thread).
+    pub worker_thread: &'static str,
+    /// Where each primitive comes from, `(primitive, provider)`: join handles, timers,
+    /// yield, blocking work. Names the crate its users reach for where the runtime has no
+    /// primitive of its own (`futures-timer`, `blocking`, ...).
+    pub uses: &'static [(&'static str, &'static str)],
+    /// The crates it is made of, whose versions a results file records.
+    pub crates: &'static [&'static str],
+    /// Its colour in charts (`0xRRGGBB`): a family shares a hue, its multi-threaded
+    /// configuration is the darker shade.
+    pub colour: u32,
 }
 
 impl RuntimeInfo {
@@ -95,4 +127,43 @@ impl RuntimeInfo {
             1
         }
     }
+
+    /// The id, with " (legacy)" for a runtime discontinued upstream.
+    pub fn label(&self) -> String {
+        if self.legacy {
+            format!("{} (legacy)", self.id)
+        } else {
+            self.id.to_string()
+        }
+    }
+}
+
+/// One runtime configuration as a type: its description and how to build its host.
+///
+/// Implemented by a marker type per configuration in its family's crate; the registry
+/// (`tapbench-runtimes`) lists the markers once.
+pub trait Config: 'static {
+    /// What the configuration is.
+    const INFO: RuntimeInfo;
+
+    /// The owner of one runtime instance.
+    type Host: Host;
+
+    /// Builds a runtime with `threads` workers (ignored by single-threaded configurations).
+    ///
+    /// # Errors
+    ///
+    /// Why the runtime cannot start in this process, in one line (threads that cannot be
+    /// created, a global pool already running with another size, ...).
+    fn host(threads: usize) -> Result<Self::Host, String>;
+}
+
+/// The handle type of configuration `C`.
+pub type RtOf<C> = <<C as Config>::Host as Host>::Runtime;
+
+/// Visits configurations as types: what the registry hands every configuration to, so that
+/// generic code (conformance tests, criterion benches) is monomorphised for each.
+pub trait ConfigVisitor {
+    /// Called once per configuration, in registry order.
+    fn visit<C: Config>(&mut self);
 }

@@ -3,7 +3,12 @@
 
 use std::fmt;
 
+use tapbench_measure::BatchRunner;
+
 use crate::params::{ParamError, ParamSpec, Params};
+
+/// A workload prepared for measurement on one runtime.
+pub type BoxBench = Box<dyn BatchRunner<Error = Violation>>;
 
 /// One way of writing a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

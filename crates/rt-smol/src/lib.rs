@@ -2,23 +2,21 @@
 //! threads, each running `smol::block_on(executor.run(..))` so that idle workers also drive
 //! async-io's reactor and timers) and `smol-local` (a [`LocalExecutor`] on the calling
 //! thread), plus `producer_consumer/native_channel` over `async-channel` (`smol::channel`).
-//!
-//! smol has no task-set type, so `when_all/native` is recorded as skipped on smol.
+//! smol has no task-set type, so its native table declares `when_all/native` missing and
+//! the cell is skipped with that reason.
 //!
 //! ```
-//! use tapbench_core::{Host, Runtime};
-//! use tapbench_rt_smol::{SmolLocalHost, SmolMtHost};
+//! use tapbench_core::{Config, Host, Runtime};
+//! use tapbench_rt_smol::{SmolLocal, SmolMt};
 //!
-//! let host = SmolMtHost::new(2).unwrap();
+//! let host = SmolMt::host(2).unwrap();
 //! let rt = host.runtime();
 //! assert_eq!(host.block_on(async move { rt.spawn(async { 6 * 7 }).await }), 42);
 //!
-//! let local = SmolLocalHost::new();
+//! let local = SmolLocal::host(1).unwrap();
 //! let rt = local.runtime();
 //! assert_eq!(local.block_on(async move { rt.spawn(async { 7 }).await }), 7);
 //! ```
-
-mod channel;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -28,37 +26,97 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use smol::{Executor, LocalExecutor, Task};
-use tapbench_core::{
-    build_bench, check_case, measure_on, BoxBench, BuildError, Case, CellError, Host, Runtime,
-    RuntimeInfo,
-};
-use tapbench_measure::{Measurement, SamplingPlan};
+use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
+use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
-pub use channel::AsyncChannel;
+/// Where smol's primitives come from: smol re-exports async-task, async-io and blocking.
+const USES: &[(&str, &str)] = &[
+    (
+        "join handle",
+        "async-task Task (smol::Task), cancels on drop",
+    ),
+    ("timer", "async-io Timer (smol::Timer)"),
+    ("yield", "futures-lite yield_now (smol::future::yield_now)"),
+    ("blocking", "blocking unblock (smol::unblock)"),
+];
 
-/// The smol configurations of the catalogue.
-pub const RUNTIMES: [RuntimeInfo; 2] = [
-    RuntimeInfo {
+/// The crates smol is made of.
+const CRATES: &[&str] = &[
+    "smol",
+    "async-executor",
+    "async-io",
+    "async-channel",
+    "blocking",
+];
+
+/// `smol-mt`: a `smol::Executor` driven by `--threads` OS threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolMt;
+
+impl Config for SmolMt {
+    const INFO: RuntimeInfo = RuntimeInfo {
         id: "smol-mt",
         family: "smol",
         doc: "smol::Executor driven by --threads OS threads",
         multi_threaded: true,
         legacy: false,
-    },
-    RuntimeInfo {
+        worker_thread: "smol-worker-",
+        uses: USES,
+        crates: CRATES,
+        colour: 0xd55e00,
+    };
+    type Host = SmolMtHost;
+
+    fn host(threads: usize) -> Result<SmolMtHost, String> {
+        SmolMtHost::new(threads).map_err(|e| e.to_string())
+    }
+}
+
+/// `smol-local`: a `smol::LocalExecutor` on the thread that calls `block_on`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolLocal;
+
+impl Config for SmolLocal {
+    const INFO: RuntimeInfo = RuntimeInfo {
         id: "smol-local",
         family: "smol",
         doc: "smol::LocalExecutor on the calling thread",
         multi_threaded: false,
         legacy: false,
-    },
-];
+        worker_thread: "",
+        uses: USES,
+        crates: CRATES,
+        colour: 0xe69f00,
+    };
+    type Host = SmolLocalHost;
+
+    fn host(_threads: usize) -> Result<SmolLocalHost, String> {
+        Ok(SmolLocalHost::new())
+    }
+}
+
+/// smol's native table, for either of its handle types.
+const fn natives<R: Runtime>() -> [Native<R>; 2] {
+    [
+        Native::missing(
+            "when_all",
+            "native",
+            "smol has no task-set type (no JoinSet equivalent); see when_all/spawn_join",
+        ),
+        Native::built(
+            "producer_consumer",
+            "native_channel",
+            "async-channel (smol::channel), one receiver clone per consumer",
+            |rt, params| producer_consumer::bench(rt, AsyncChannel, params),
+        ),
+    ]
+}
 
 /// A multi-threaded smol executor with its worker threads, built once per cell. Dropping it
 /// stops and joins the workers.
 #[derive(Debug)]
 pub struct SmolMtHost {
-    rt: SmolMt,
+    rt: SmolMtRt,
     stop: Option<smol::channel::Sender<()>>,
     workers: Vec<JoinHandle<()>>,
 }
@@ -74,7 +132,7 @@ impl SmolMtHost {
         let executor = Arc::new(Executor::new());
         let (stop, stopped) = smol::channel::bounded::<()>(1);
         let mut host = SmolMtHost {
-            rt: SmolMt {
+            rt: SmolMtRt {
                 executor: Arc::clone(&executor),
                 threads,
             },
@@ -104,9 +162,9 @@ impl Drop for SmolMtHost {
 }
 
 impl Host for SmolMtHost {
-    type Runtime = SmolMt;
+    type Runtime = SmolMtRt;
 
-    fn runtime(&self) -> SmolMt {
+    fn runtime(&self) -> SmolMtRt {
         self.rt.clone()
     }
 
@@ -117,7 +175,7 @@ impl Host for SmolMtHost {
 
 /// A handle to a multi-threaded smol executor.
 #[derive(Debug, Clone)]
-pub struct SmolMt {
+pub struct SmolMtRt {
     executor: Arc<Executor<'static>>,
     threads: usize,
 }
@@ -127,11 +185,11 @@ async fn sleep(duration: Duration) {
     smol::Timer::after(duration).await;
 }
 
-impl Runtime for SmolMt {
+impl Runtime for SmolMtRt {
     type JoinHandle<T: Send + 'static> = Task<T>;
 
     fn id(&self) -> &'static str {
-        "smol-mt"
+        SmolMt::INFO.id
     }
 
     fn threads(&self) -> usize {
@@ -168,6 +226,11 @@ impl Runtime for SmolMt {
     fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         smol::future::yield_now()
     }
+
+    fn natives() -> &'static [Native<Self>] {
+        const NATIVES: [Native<SmolMtRt>; 2] = natives();
+        &NATIVES
+    }
 }
 
 thread_local! {
@@ -190,10 +253,10 @@ impl SmolLocalHost {
 }
 
 impl Host for SmolLocalHost {
-    type Runtime = SmolLocal;
+    type Runtime = SmolLocalRt;
 
-    fn runtime(&self) -> SmolLocal {
-        SmolLocal { _private: () }
+    fn runtime(&self) -> SmolLocalRt {
+        SmolLocalRt { _private: () }
     }
 
     fn block_on<F: Future>(&self, future: F) -> F::Output {
@@ -213,7 +276,7 @@ impl Host for SmolLocalHost {
 
 /// A handle to the [`LocalExecutor`] of the `block_on` running on the current thread.
 #[derive(Debug, Clone)]
-pub struct SmolLocal {
+pub struct SmolLocalRt {
     _private: (),
 }
 
@@ -227,11 +290,11 @@ fn with_local<T>(f: impl FnOnce(&LocalExecutor<'static>) -> T) -> T {
     })
 }
 
-impl Runtime for SmolLocal {
+impl Runtime for SmolLocalRt {
     type JoinHandle<T: Send + 'static> = Task<T>;
 
     fn id(&self) -> &'static str {
-        "smol-local"
+        SmolLocal::INFO.id
     }
 
     fn threads(&self) -> usize {
@@ -268,56 +331,9 @@ impl Runtime for SmolLocal {
     fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         smol::future::yield_now()
     }
-}
 
-/// Builds the bench for `case` on `rt`: smol's native variants here, the rest from core.
-///
-/// # Errors
-///
-/// Unknown ids, invalid parameters, or [`BuildError::Unsupported`] for `when_all/native`.
-pub fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
-    check_case(case)?;
-    match (case.workload.as_str(), case.variant.as_str()) {
-        ("when_all", "native") => Err(BuildError::Unsupported(
-            "smol has no task-set type (no JoinSet equivalent); see when_all/spawn_join".into(),
-        )),
-        ("producer_consumer", "native_channel") => Ok(Box::new(
-            tapbench_core::workloads::producer_consumer::ProducerConsumerBench::new(
-                rt,
-                AsyncChannel,
-                &case.params,
-            )?,
-        )),
-        _ => build_bench(rt, case),
-    }
-}
-
-/// Runs one cell on the smol configuration `id`: builds the executor (untimed), builds the
-/// bench, and measures it inside the executor.
-///
-/// # Errors
-///
-/// An unknown id, a case that cannot be built, threads that cannot start, or a violated
-/// invariant.
-pub fn run_cell(
-    id: &str,
-    threads: usize,
-    case: &Case,
-    plan: SamplingPlan,
-) -> Result<Measurement, CellError> {
-    match id {
-        "smol-mt" => {
-            let host = SmolMtHost::new(threads).map_err(|e| CellError::Runtime(e.to_string()))?;
-            let bench = build(&host.runtime(), case)?;
-            Ok(measure_on(&host, bench, plan)?)
-        }
-        "smol-local" => {
-            let host = SmolLocalHost::new();
-            let bench = build(&host.runtime(), case)?;
-            Ok(measure_on(&host, bench, plan)?)
-        }
-        other => Err(CellError::Runtime(format!(
-            "`{other}` is not a smol configuration"
-        ))),
+    fn natives() -> &'static [Native<Self>] {
+        const NATIVES: [Native<SmolLocalRt>; 2] = natives();
+        &NATIVES
     }
 }

@@ -45,7 +45,7 @@ pub enum MpscReceiver<T> {
 }
 
 impl<T: Send + 'static> QueueSender<T> for MpscSender<T> {
-    async fn send(&self, item: T) -> Result<(), Closed> {
+    async fn send(&mut self, item: T) -> Result<(), Closed> {
         match self {
             MpscSender::Bounded(s) => s.send(item).await.map_err(|_| Closed),
             MpscSender::Unbounded(s) => s.send(item).map_err(|_| Closed),
@@ -75,6 +75,7 @@ impl QueueKind for TokioMpsc {
     fn channel<T: Send + 'static>(
         &self,
         capacity: Option<usize>,
+        _producers: usize,
         consumers: usize,
     ) -> (MpscSender<T>, Vec<MpscReceiver<T>>) {
         let consumers = consumers.max(1);

@@ -1,20 +1,23 @@
 //! tapbench on tokio: the `tokio-mt` (multi-thread scheduler) and `tokio-ct`
-//! (current-thread scheduler) configurations, plus the variants tokio has its own idiom for:
-//! `when_all/native` (a [`tokio::task::JoinSet`]) and `producer_consumer/native_channel`
-//! ([`tokio::sync::mpsc`]).
+//! (current-thread scheduler) configurations, plus the variants tokio has its own idiom for
+//! (see [`NATIVES`]): `when_all/native` (a [`tokio::task::JoinSet`]) and
+//! `producer_consumer/native_channel` ([`tokio::sync::mpsc`]).
+//!
+//! tokio's `JoinHandle` detaches its task when dropped; [`TokioJoin`] aborts it instead, so
+//! that dropping a handle cancels the task here as on every other runtime of the suite.
 //!
 //! ```
-//! use tapbench_core::{Host, Runtime};
-//! use tapbench_rt_tokio::{Flavor, TokioHost};
+//! use tapbench_core::{Config, Host, Runtime};
+//! use tapbench_rt_tokio::TokioCt;
 //!
-//! let host = TokioHost::new(Flavor::CurrentThread, 1).unwrap();
+//! let host = TokioCt::host(1).unwrap();
 //! let rt = host.runtime();
 //! let answer = host.block_on(async move { rt.spawn(async { 6 * 7 }).await });
 //! assert_eq!(answer, 42);
 //! ```
 
 mod channel;
-mod when_all;
+mod join_set;
 
 use std::future::Future;
 use std::panic;
@@ -22,32 +25,81 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tapbench_core::{
-    build_bench, check_case, measure_on, BoxBench, BuildError, Case, CellError, Host, Runtime,
-    RuntimeInfo,
-};
-use tapbench_measure::{Measurement, SamplingPlan};
+use tapbench_core::workloads::{producer_consumer, when_all};
+use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 use tokio::runtime::Handle;
 
 pub use channel::TokioMpsc;
-pub use when_all::JoinSetWhenAll;
+pub use join_set::JoinSetWhenAll;
 
-/// The tokio configurations of the catalogue.
-pub const RUNTIMES: [RuntimeInfo; 2] = [
-    RuntimeInfo {
+/// Where tokio's primitives come from (all of them are tokio's own).
+const USES: &[(&str, &str)] = &[
+    ("join handle", "tokio::task::JoinHandle, aborted on drop"),
+    ("timer", "tokio::time::sleep"),
+    ("yield", "tokio::task::yield_now"),
+    ("blocking", "tokio::task::spawn_blocking"),
+];
+
+/// `tokio-mt`: the multi-thread, work-stealing scheduler with `--threads` workers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioMt;
+
+impl Config for TokioMt {
+    const INFO: RuntimeInfo = RuntimeInfo {
         id: "tokio-mt",
         family: "tokio",
         doc: "tokio multi-thread scheduler (work-stealing), --threads workers",
         multi_threaded: true,
         legacy: false,
-    },
-    RuntimeInfo {
+        worker_thread: "tokio-worker",
+        uses: USES,
+        crates: &["tokio"],
+        colour: 0x0072b2,
+    };
+    type Host = TokioHost;
+
+    fn host(threads: usize) -> Result<TokioHost, String> {
+        TokioHost::new(Flavor::MultiThread, threads).map_err(|e| e.to_string())
+    }
+}
+
+/// `tokio-ct`: the current-thread scheduler, on the thread that calls `block_on`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioCt;
+
+impl Config for TokioCt {
+    const INFO: RuntimeInfo = RuntimeInfo {
         id: "tokio-ct",
         family: "tokio",
         doc: "tokio current-thread scheduler on the calling thread",
         multi_threaded: false,
         legacy: false,
-    },
+        worker_thread: "",
+        uses: USES,
+        crates: &["tokio"],
+        colour: 0x56b4e9,
+    };
+    type Host = TokioHost;
+
+    fn host(_threads: usize) -> Result<TokioHost, String> {
+        TokioHost::new(Flavor::CurrentThread, 1).map_err(|e| e.to_string())
+    }
+}
+
+/// tokio's native table: the catalogue's native variants, written with tokio's own types.
+pub static NATIVES: [Native<TokioRt>; 2] = [
+    Native::built(
+        "when_all",
+        "native",
+        "tokio::task::JoinSet (results put back in input order)",
+        |rt, params| when_all::bench(rt, JoinSetWhenAll, params),
+    ),
+    Native::built(
+        "producer_consumer",
+        "native_channel",
+        "tokio::sync::mpsc (receiver shared behind tokio::sync::Mutex when consumers > 1)",
+        |rt, params| producer_consumer::bench(rt, TokioMpsc, params),
+    ),
 ];
 
 /// Which tokio scheduler.
@@ -60,19 +112,10 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    /// The flavour of a configuration id, if it is a tokio one.
-    pub fn from_id(id: &str) -> Option<Flavor> {
-        match id {
-            "tokio-mt" => Some(Flavor::MultiThread),
-            "tokio-ct" => Some(Flavor::CurrentThread),
-            _ => None,
-        }
-    }
-
     fn id(self) -> &'static str {
         match self {
-            Flavor::MultiThread => "tokio-mt",
-            Flavor::CurrentThread => "tokio-ct",
+            Flavor::MultiThread => TokioMt::INFO.id,
+            Flavor::CurrentThread => TokioCt::INFO.id,
         }
     }
 }
@@ -132,15 +175,41 @@ pub struct TokioRt {
 }
 
 /// A tokio [`JoinHandle`](tokio::task::JoinHandle) that resolves to the task's output and
-/// resumes the task's panic. Dropping it detaches the task (tokio's behaviour).
+/// resumes the task's panic. Dropping it before the task has finished aborts the task
+/// (tokio itself would detach it); once the output has been taken, dropping it costs
+/// nothing more.
 #[derive(Debug)]
-pub struct TokioJoin<T>(tokio::task::JoinHandle<T>);
+pub struct TokioJoin<T> {
+    handle: tokio::task::JoinHandle<T>,
+    finished: bool,
+}
+
+impl<T> TokioJoin<T> {
+    fn new(handle: tokio::task::JoinHandle<T>) -> Self {
+        TokioJoin {
+            handle,
+            finished: false,
+        }
+    }
+}
+
+impl<T> Drop for TokioJoin<T> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.handle.abort();
+        }
+    }
+}
 
 impl<T> Future for TokioJoin<T> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        match Pin::new(&mut self.0).poll(cx) {
+        let polled = Pin::new(&mut self.handle).poll(cx);
+        if polled.is_ready() {
+            self.finished = true;
+        }
+        match polled {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Ok(value)) => Poll::Ready(value),
             Poll::Ready(Err(err)) if err.is_panic() => panic::resume_unwind(err.into_panic()),
@@ -165,7 +234,7 @@ impl Runtime for TokioRt {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TokioJoin(self.handle.spawn(future))
+        TokioJoin::new(self.handle.spawn(future))
     }
 
     fn spawn_detached<F>(&self, future: F)
@@ -180,7 +249,7 @@ impl Runtime for TokioRt {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        TokioJoin(self.handle.spawn_blocking(f))
+        TokioJoin::new(self.handle.spawn_blocking(f))
     }
 
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static + use<> {
@@ -191,50 +260,8 @@ impl Runtime for TokioRt {
     fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         tokio::task::yield_now()
     }
-}
 
-/// Builds the bench for `case` on `rt`: tokio's native variants here, the rest from core.
-///
-/// # Errors
-///
-/// Unknown ids or invalid parameters.
-pub fn build(rt: &TokioRt, case: &Case) -> Result<BoxBench, BuildError> {
-    check_case(case)?;
-    match (case.workload.as_str(), case.variant.as_str()) {
-        ("when_all", "native") => Ok(Box::new(
-            tapbench_core::workloads::when_all::WhenAllBench::new(
-                rt,
-                JoinSetWhenAll,
-                &case.params,
-            )?,
-        )),
-        ("producer_consumer", "native_channel") => Ok(Box::new(
-            tapbench_core::workloads::producer_consumer::ProducerConsumerBench::new(
-                rt,
-                TokioMpsc,
-                &case.params,
-            )?,
-        )),
-        _ => build_bench(rt, case),
+    fn natives() -> &'static [Native<Self>] {
+        &NATIVES
     }
-}
-
-/// Runs one cell on the tokio configuration `id`: builds the runtime (untimed), builds the
-/// bench, and measures it inside the runtime.
-///
-/// # Errors
-///
-/// An unknown id, a case that cannot be built, a runtime that cannot start, or a violated
-/// invariant.
-pub fn run_cell(
-    id: &str,
-    threads: usize,
-    case: &Case,
-    plan: SamplingPlan,
-) -> Result<Measurement, CellError> {
-    let flavor = Flavor::from_id(id)
-        .ok_or_else(|| CellError::Runtime(format!("`{id}` is not a tokio configuration")))?;
-    let host = TokioHost::new(flavor, threads).map_err(|e| CellError::Runtime(e.to_string()))?;
-    let bench = build(&host.runtime(), case)?;
-    Ok(measure_on(&host, bench, plan)?)
 }

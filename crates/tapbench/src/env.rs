@@ -76,10 +76,13 @@ fn load_average() -> Option<[f64; 3]> {
     Some([it.next()??, it.next()??, it.next()??])
 }
 
+/// The locked versions of the crates the runtime registry's configurations are made of.
 fn runtime_crates() -> BTreeMap<String, String> {
-    env!("TAPBENCH_RUNTIME_CRATES")
+    let wanted = tapbench_runtimes::crates();
+    env!("TAPBENCH_LOCKED_CRATES")
         .split(',')
         .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| wanted.contains(name))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
@@ -94,7 +97,13 @@ mod tests {
             "{:?}",
             env.runtime_crates
         );
-        assert!(env.runtime_crates.contains_key("smol"));
+        for name in tapbench_runtimes::crates() {
+            assert!(
+                env.runtime_crates.contains_key(name),
+                "{name} is not recorded: {:?}",
+                env.runtime_crates
+            );
+        }
         assert!(env.rustc.starts_with("rustc "));
         assert!(env.logical_cpus >= 1);
     }

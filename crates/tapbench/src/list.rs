@@ -1,26 +1,41 @@
-//! `tapbench list`: the runtime configurations and the workload catalogue.
+//! `tapbench list`: the runtime configurations (from the registry) and the workload
+//! catalogue.
 
 use std::fmt::Write;
 
 use serde_json::json;
 use tapbench_core::catalogue;
 
-use crate::runtimes;
-
 /// The catalogue for people.
 pub fn text() -> String {
     let mut out = String::from("Runtime configurations\n");
-    for rt in runtimes::all() {
+    for entry in tapbench_runtimes::all() {
+        let rt = entry.info;
         let threads = if rt.multi_threaded {
             "--threads"
         } else {
             "1 thread"
         };
-        let legacy = if rt.legacy { " (legacy)" } else { "" };
-        let _ = writeln!(out, "  {:<14} {:<10} {}{legacy}", rt.id, threads, rt.doc);
+        let legacy = if rt.legacy { "  [legacy]" } else { "" };
+        let _ = writeln!(out, "\n  {:<14} {:<10} {}{legacy}", rt.id, threads, rt.doc);
+        for (what, provider) in rt.uses {
+            let _ = writeln!(out, "      {what:<12} {provider}");
+        }
+        for native in entry.natives() {
+            let variant = format!("{}/{}", native.workload, native.variant);
+            match native.provided {
+                Ok(uses) => {
+                    let _ = writeln!(out, "      {variant:<34} {uses}");
+                }
+                Err(reason) => {
+                    let _ = writeln!(out, "      {variant:<34} skipped: {reason}");
+                }
+            }
+        }
     }
     out.push_str(
-        "\nWorkloads (variants marked * are runtime-native; skipped where a runtime has none)\n",
+        "\nWorkloads (variants marked * are runtime-native: each runtime's own idiom, listed \
+         above; skipped where a runtime has none)\n",
     );
     for w in catalogue() {
         let cases = (w.cases)().len();
@@ -42,12 +57,31 @@ pub fn text() -> String {
 
 /// The catalogue for programs.
 pub fn json() -> serde_json::Value {
-    let runtimes: Vec<_> = runtimes::all()
+    let runtimes: Vec<_> = tapbench_runtimes::all()
         .iter()
-        .map(|r| {
+        .map(|entry| {
+            let r = entry.info;
+            let natives: Vec<_> = entry
+                .natives()
+                .iter()
+                .map(|n| match n.provided {
+                    Ok(uses) => json!({
+                        "workload": n.workload, "variant": n.variant, "uses": uses,
+                    }),
+                    Err(reason) => json!({
+                        "workload": n.workload, "variant": n.variant, "skipped": reason,
+                    }),
+                })
+                .collect();
+            let uses: serde_json::Map<_, _> = r
+                .uses
+                .iter()
+                .map(|(what, provider)| (what.to_string(), json!(provider)))
+                .collect();
             json!({
                 "id": r.id, "family": r.family, "doc": r.doc,
                 "multi_threaded": r.multi_threaded, "legacy": r.legacy,
+                "uses": uses, "natives": natives, "crates": r.crates,
             })
         })
         .collect();

@@ -22,7 +22,6 @@ mod report;
 mod results;
 mod run;
 mod runner;
-mod runtimes;
 mod store;
 mod table;
 

@@ -7,8 +7,6 @@ use anyhow::{bail, Result};
 use tapbench_core::{catalogue, Case, ParamValue, RuntimeInfo, WorkloadSpec};
 use tapbench_measure::SamplingPlan;
 
-use crate::runtimes;
-
 /// The fewest launches a cell gets when more were asked for, whatever its budget: with five
 /// launch medians a side, the gate's rank test can reach p < 0.01 (at best 0.0079).
 pub const MIN_LAUNCHES: usize = 5;
@@ -203,16 +201,16 @@ pub fn plan(selection: &Selection) -> Result<Vec<PlannedCell>> {
 
 fn select_runtimes(ids: &[String]) -> Result<Vec<&'static RuntimeInfo>> {
     if ids.is_empty() {
-        return Ok(runtimes::all().iter().collect());
+        return Ok(tapbench_runtimes::all().iter().map(|r| &r.info).collect());
     }
     ids.iter()
         .map(|id| {
-            runtimes::find(id).ok_or_else(|| {
+            tapbench_runtimes::find(id).map(|r| &r.info).ok_or_else(|| {
                 anyhow::anyhow!(
                     "unknown runtime `{id}` (known: {}; see `tapbench list`)",
-                    runtimes::all()
+                    tapbench_runtimes::all()
                         .iter()
-                        .map(|r| r.id)
+                        .map(|r| r.info.id)
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
@@ -378,8 +376,8 @@ mod tests {
     #[test]
     fn full_matrix_covers_every_runtime_and_has_unique_ids() {
         let cells = plan(&sel()).unwrap();
-        for rt in runtimes::all() {
-            assert!(cells.iter().any(|c| c.runtime == rt.id));
+        for rt in tapbench_runtimes::all() {
+            assert!(cells.iter().any(|c| c.runtime == rt.info.id));
         }
         let mut ids: Vec<_> = cells.iter().map(|c| c.id.as_str()).collect();
         ids.sort();
@@ -493,6 +491,9 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown workload `fault`"));
-        assert_eq!(plan(&s(true)).unwrap().len(), 4 * runtimes::all().len());
+        assert_eq!(
+            plan(&s(true)).unwrap().len(),
+            4 * tapbench_runtimes::all().len()
+        );
     }
 }

@@ -218,12 +218,12 @@ pub struct Rerun {
 fn cells_of(baseline: &ResultsFile) -> Result<Vec<PlannedCell>> {
     let mut cells = Vec::new();
     for cell in baseline.cells.iter().filter(|c| c.status == Status::Ok) {
-        let runtime = crate::runtimes::find(&cell.runtime).ok_or_else(|| {
+        let runtime = tapbench_runtimes::find(&cell.runtime).ok_or_else(|| {
             anyhow::anyhow!("the baseline's cell `{}` names an unknown runtime", cell.id)
         })?;
         cells.push(PlannedCell {
             id: cell.id.clone(),
-            runtime: runtime.id,
+            runtime: runtime.info.id,
             threads: cell.threads,
             case: tapbench_core::Case::new(&cell.workload, &cell.variant, cell.params.clone()),
         });

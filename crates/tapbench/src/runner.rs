@@ -20,7 +20,6 @@ use wait_timeout::ChildExt;
 
 use crate::plan::PlannedCell;
 use crate::results::{CellResult, LatencyNs, Status, TimeNsPerOp};
-use crate::runtimes;
 
 /// The hidden subcommand that runs one cell.
 pub const CHILD_COMMAND: &str = "__cell";
@@ -122,7 +121,13 @@ impl CellRequest {
 pub fn execute(request: &CellRequest) -> CellResult {
     let case = Case::new(&request.workload, &request.variant, request.params.clone());
     let started = Instant::now();
-    let outcome = runtimes::run_cell(&request.runtime, request.threads, &case, request.sampling());
+    let outcome = match tapbench_runtimes::find(&request.runtime) {
+        Some(entry) => entry.run_cell(request.threads, &case, request.sampling()),
+        None => Err(CellError::Runtime(format!(
+            "unknown runtime `{}`",
+            request.runtime
+        ))),
+    };
     let mut result = match outcome {
         Ok(measurement) => measured(request, &measurement),
         Err(CellError::Build(BuildError::Unsupported(reason))) => {

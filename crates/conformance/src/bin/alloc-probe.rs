@@ -6,10 +6,10 @@
 //! of DHAT's block totals must equal the difference of the counter's totals.
 
 use tapbench_core::workloads::value_task::{run_calls, SyncPattern, Variant};
-use tapbench_core::{Host, Runtime};
+use tapbench_core::{Config, Host, Runtime};
 use tapbench_measure::alloc::snapshot;
 use tapbench_measure::CountingAlloc;
-use tapbench_rt_tokio::{Flavor, TokioHost};
+use tapbench_runtimes::family::tokio::TokioMt;
 
 #[global_allocator]
 static ALLOC: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc::System);
@@ -22,7 +22,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let host = TokioHost::new(Flavor::MultiThread, 2).expect("tokio runtime starts");
+    let host = TokioMt::host(2).expect("tokio runtime starts");
     let rt = host.runtime();
     let sum = host.block_on(async move {
         let inner = rt.clone();

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::runtime::Runtime;
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// The environment variable that makes `tapbench` offer the `fault` workload.
 pub const FAULTS_SWITCH: &str = "TAPBENCH_TEST_FAULTS";
@@ -90,7 +90,7 @@ impl BatchRunner for FaultBench {
     }
 }
 
-pub(crate) fn build(case: &Case) -> Result<BoxBench, BuildError> {
+pub(crate) fn build<R: Runtime>(_rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     let fault = match case.variant.as_str() {
         "hang" => Fault::Hang,
         "hang_blocking" => Fault::HangBlocking,

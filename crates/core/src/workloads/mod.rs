@@ -1,58 +1,67 @@
-//! The workload catalogue: one module per workload, each exporting its spec, its
-//! implementations and its invariant checks.
+//! The workload catalogue: one module per workload, each exporting its spec (`SPEC`), its
+//! runtime-generic implementations, its invariant checks and `build`, which turns a case of
+//! a non-native variant into a bench on any [`Runtime`].
+//!
+//! The registry below is the only list of workloads: adding one is its module, one line
+//! here and its conformance test file. Native variants come from each runtime family's
+//! native table (see [`crate::native`]), not from here.
 
-pub mod fault;
-pub mod noop;
-pub mod producer_consumer;
-pub mod spawn;
-pub mod value_task;
-pub mod when_all;
-
-use crate::cell::BoxBench;
 use crate::runtime::Runtime;
-use crate::spec::{BuildError, Case, WorkloadSpec};
+use crate::spec::{BoxBench, BuildError, Case, WorkloadSpec};
 
-static CATALOGUE: [WorkloadSpec; 5] = [
-    noop::SPEC,
-    when_all::SPEC,
-    producer_consumer::SPEC,
-    value_task::SPEC,
-    spawn::SPEC,
-];
+/// Declares the workload modules and generates the catalogue and the generic build
+/// dispatch from one list.
+macro_rules! registry {
+    (catalogue: [$($workload:ident),* $(,)?], test_only: [$($test:ident),* $(,)?] $(,)?) => {
+        $(pub mod $workload;)*
+        $(pub mod $test;)*
+
+        static CATALOGUE: &[WorkloadSpec] = &[$($workload::SPEC),*];
+
+        static TEST_WORKLOADS: &[WorkloadSpec] = &[$($test::SPEC),*];
+
+        /// Builds a non-native variant. The case is assumed checked by
+        /// [`crate::cell::build_bench`].
+        pub(crate) fn build_generic<R: Runtime>(
+            rt: &R,
+            case: &Case,
+        ) -> Result<BoxBench, BuildError> {
+            $(if case.workload == $workload::SPEC.id {
+                return $workload::build(rt, case);
+            })*
+            $(if case.workload == $test::SPEC.id {
+                return $test::build(rt, case);
+            })*
+            Err(BuildError::UnknownWorkload(case.workload.clone()))
+        }
+    };
+}
+
+registry! {
+    // In catalogue order: the harness's own `noop` first.
+    catalogue: [noop, when_all, producer_consumer, value_task, spawn],
+    // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
+    test_only: [fault],
+}
 
 /// Every workload, in catalogue order (the harness's own `noop` first).
 pub fn catalogue() -> &'static [WorkloadSpec] {
-    &CATALOGUE
+    CATALOGUE
+}
+
+/// Workloads that exist only to test the harness (see [`fault`]); not in the catalogue.
+pub fn test_workloads() -> &'static [WorkloadSpec] {
+    TEST_WORKLOADS
+}
+
+/// The workload named `id`, in the catalogue or among the test workloads.
+pub fn find_workload(id: &str) -> Option<&'static WorkloadSpec> {
+    CATALOGUE.iter().chain(TEST_WORKLOADS).find(|w| w.id == id)
 }
 
 /// A generous estimate of the heap one spawned task (or one pending leaf future) holds: its
 /// header, its future, its join handle and its result slot. Used by the memory estimates.
 pub const TASK_BYTES: u64 = 512;
-
-static TEST_WORKLOADS: [WorkloadSpec; 1] = [fault::SPEC];
-
-/// Workloads that exist only to test the harness (see [`fault`]); not in the catalogue.
-pub fn test_workloads() -> &'static [WorkloadSpec] {
-    &TEST_WORKLOADS
-}
-
-/// The workload named `id`, in the catalogue or among the test workloads.
-pub fn find_workload(id: &str) -> Option<&'static WorkloadSpec> {
-    CATALOGUE.iter().chain(&TEST_WORKLOADS).find(|w| w.id == id)
-}
-
-/// Builds a non-native variant. The case is assumed checked by [`crate::cell::build_bench`].
-pub(crate) fn build_generic<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
-    match case.workload.as_str() {
-        "noop" => noop::build(case),
-        "fault" => fault::build(case),
-        "when_all" => when_all::build(rt, case),
-        "producer_consumer" => producer_consumer::build(rt, case),
-        "value_task" => value_task::build(rt, case),
-        "spawn" => spawn::build(rt, case),
-        other => Err(BuildError::UnknownWorkload(other.to_string())),
-    }
-}
 
 /// The cartesian product of `variants` and the values of each named parameter.
 pub(crate) fn grid(

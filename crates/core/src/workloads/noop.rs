@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::runtime::Runtime;
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// The catalogue entry.
 pub const SPEC: WorkloadSpec = WorkloadSpec {
@@ -55,6 +55,6 @@ impl BatchRunner for Noop {
     }
 }
 
-pub(crate) fn build(_case: &Case) -> Result<BoxBench, BuildError> {
+pub(crate) fn build<R: Runtime>(_rt: &R, _case: &Case) -> Result<BoxBench, BuildError> {
     Ok(Box::new(Noop::default()))
 }

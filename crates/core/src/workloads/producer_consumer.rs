@@ -12,6 +12,7 @@
 //! ([`tcs_queue::TcsQueue`]), `native_channel` is each runtime's own channel, supplied by its
 //! runtime crate.
 
+pub mod async_channel;
 pub mod tcs_queue;
 
 use std::future::Future;
@@ -21,10 +22,9 @@ use std::time::{Duration, Instant};
 
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// Every this-many items of a producer carries a send timestamp (item 0, `STRIDE`, ...).
 pub const LATENCY_STRIDE: u32 = 8;
@@ -80,7 +80,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     variants: &[
         VariantSpec {
             id: "native_channel",
-            doc: "the runtime's own channel (tokio mpsc, async-channel for smol)",
+            doc: "the runtime's own channel (tokio mpsc, async-channel for smol and async-std, futures mpsc)",
             native: true,
         },
         VariantSpec {
@@ -163,7 +163,7 @@ pub struct Closed;
 /// The sending side of a queue: cloned once per producer.
 pub trait QueueSender<T>: Clone + Send + Sync + 'static {
     /// Sends `item`, waiting for room in a bounded queue.
-    fn send(&self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_;
+    fn send(&mut self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_;
 }
 
 /// The receiving side of a queue: one per consumer.
@@ -182,10 +182,14 @@ pub trait QueueKind: Send + Sync + 'static {
     /// What the queue is, for reports.
     fn name(&self) -> &'static str;
 
-    /// A new queue (bounded when `capacity` is set) with one receiver per consumer.
+    /// A new queue (bounded when `capacity` is set) with one receiver per consumer. The
+    /// sender will be cloned once per producer and only the clones send: a channel whose
+    /// bound grows with its senders (futures' mpsc gives every sender a slot of its own)
+    /// uses `producers` to hold `capacity` items at most.
     fn channel<T: Send + 'static>(
         &self,
         capacity: Option<usize>,
+        producers: usize,
         consumers: usize,
     ) -> (Self::Sender<T>, Vec<Self::Receiver<T>>);
 }
@@ -315,7 +319,7 @@ fn words(config: &Config) -> usize {
 }
 
 async fn produce<S: QueueSender<Item>>(
-    tx: S,
+    mut tx: S,
     producer: u32,
     items: u32,
     base: Instant,
@@ -359,7 +363,11 @@ pub async fn round<R: Runtime, K: QueueKind>(
     states: Vec<ConsumerState>,
     base: Instant,
 ) -> Result<Vec<ConsumerState>, Violation> {
-    let (tx, receivers) = kind.channel::<Item>(config.capacity, config.consumers as usize);
+    let (tx, receivers) = kind.channel::<Item>(
+        config.capacity,
+        config.producers as usize,
+        config.consumers as usize,
+    );
     let consumers: Vec<_> = receivers
         .into_iter()
         .zip(states)
@@ -451,7 +459,7 @@ pub async fn fill_without_consumer<R: Runtime, K: QueueKind>(
     kind: &K,
     capacity: usize,
 ) -> usize {
-    let (tx, mut receivers) = kind.channel::<Item>(Some(capacity), 1);
+    let (mut tx, mut receivers) = kind.channel::<Item>(Some(capacity), 1, 1);
     let sent = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&sent);
     let attempts = capacity.saturating_mul(2).max(2);
@@ -565,13 +573,23 @@ impl<R: Runtime, K: QueueKind> BatchRunner for ProducerConsumerBench<R, K> {
     }
 }
 
+/// The bench of a round over `kind` with a case's parameters: what `tcs_queue` and every
+/// runtime's `native_channel` build.
+///
+/// # Errors
+///
+/// A missing or invalid parameter.
+pub fn bench<R: Runtime, K: QueueKind>(
+    rt: &R,
+    kind: K,
+    params: &Params,
+) -> Result<BoxBench, BuildError> {
+    Ok(Box::new(ProducerConsumerBench::new(rt, kind, params)?))
+}
+
 pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     match case.variant.as_str() {
-        "tcs_queue" => Ok(Box::new(ProducerConsumerBench::new(
-            rt,
-            tcs_queue::TcsQueue,
-            &case.params,
-        )?)),
+        "tcs_queue" => bench(rt, tcs_queue::TcsQueue, &case.params),
         other => Err(BuildError::Unsupported(format!(
             "producer_consumer/{other} is native"
         ))),

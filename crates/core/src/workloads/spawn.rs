@@ -12,10 +12,9 @@ use std::task::{Context, Poll};
 use futures::channel::oneshot;
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `n`: tasks per iteration of `fan_out` and `chained`.
 pub const PARAM_N: ParamSpec = ParamSpec {

@@ -13,10 +13,9 @@ use std::pin::Pin;
 
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `sync_ratio`: the share of calls that complete synchronously.
 pub const PARAM_SYNC_RATIO: ParamSpec = ParamSpec {

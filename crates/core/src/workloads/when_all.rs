@@ -9,13 +9,14 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use futures::future::{join_all, Either};
+use std::marker::PhantomData;
+
+use futures::future::join_all;
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
-use crate::cell::BoxBench;
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::spec::{BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `n`: operations per WhenAll.
 pub const PARAM_N: ParamSpec = ParamSpec {
@@ -52,7 +53,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         },
         VariantSpec {
             id: "native",
-            doc: "the runtime's own task set (tokio JoinSet), results put back in input order",
+            doc: "the runtime's own task set (tokio JoinSet) where it has one, results put back in input order",
             native: true,
         },
     ],
@@ -112,19 +113,60 @@ pub fn leaf_value(i: u64) -> u64 {
     i.wrapping_mul(3).wrapping_add(1)
 }
 
-/// Leaf operation `i`: awaits `op`, then returns [`leaf_value`]`(i)`.
-///
-/// The wait future is created here, so the returned future is `'static` and can be spawned
-/// without cloning the runtime handle.
-pub fn leaf<R: Runtime>(rt: &R, i: u64, op: LeafOp) -> impl Future<Output = u64> + Send + 'static {
-    let wait = match op {
-        LeafOp::Ready => Either::Left(std::future::ready(())),
-        LeafOp::Yield => Either::Right(Either::Left(rt.yield_now())),
-        LeafOp::Sleep1ms => Either::Right(Either::Right(rt.sleep(LEAF_SLEEP))),
-    };
-    async move {
-        wait.await;
-        leaf_value(i)
+/// A leaf operation: awaits its op, then returns [`leaf_value`]`(i)`. One type per op, so a
+/// leaf future holds only the state of the op it performs: a `ready` leaf is a few words on
+/// every runtime, not sized for the timer it does not use, and the `ready` and `yield` cells
+/// compare the combinators rather than the runtimes' timer sizes.
+pub trait Leaf<R: Runtime>: Send + Sync + 'static {
+    /// The op this leaf performs.
+    const OP: LeafOp;
+
+    /// Leaf operation `i`. The wait future is created here, so the returned future is
+    /// `'static` and can be spawned without cloning the runtime handle.
+    fn leaf(rt: &R, i: u64) -> impl Future<Output = u64> + Send + 'static;
+}
+
+/// `op=ready`: completes at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadyLeaf;
+
+impl<R: Runtime> Leaf<R> for ReadyLeaf {
+    const OP: LeafOp = LeafOp::Ready;
+
+    fn leaf(_rt: &R, i: u64) -> impl Future<Output = u64> + Send + 'static {
+        std::future::ready(leaf_value(i))
+    }
+}
+
+/// `op=yield`: yields to the scheduler once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct YieldLeaf;
+
+impl<R: Runtime> Leaf<R> for YieldLeaf {
+    const OP: LeafOp = LeafOp::Yield;
+
+    fn leaf(rt: &R, i: u64) -> impl Future<Output = u64> + Send + 'static {
+        let wait = rt.yield_now();
+        async move {
+            wait.await;
+            leaf_value(i)
+        }
+    }
+}
+
+/// `op=sleep_1ms`: sleeps for [`LEAF_SLEEP`] on the runtime's timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SleepLeaf;
+
+impl<R: Runtime> Leaf<R> for SleepLeaf {
+    const OP: LeafOp = LeafOp::Sleep1ms;
+
+    fn leaf(rt: &R, i: u64) -> impl Future<Output = u64> + Send + 'static {
+        let wait = rt.sleep(LEAF_SLEEP);
+        async move {
+            wait.await;
+            leaf_value(i)
+        }
     }
 }
 
@@ -146,8 +188,9 @@ pub fn digest(results: &[u64]) -> u64 {
 
 /// One way of writing WhenAll.
 pub trait WhenAll<R: Runtime>: Send + Sync + 'static {
-    /// Starts `n` leaves, awaits them all and returns their values in input order.
-    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send;
+    /// Starts `n` leaves of kind `L`, awaits them all and returns their values in input
+    /// order.
+    fn when_all<L: Leaf<R>>(&self, rt: &R, n: u64) -> impl Future<Output = Vec<u64>> + Send;
 }
 
 /// `join_all`: inline futures polled by `futures::future::join_all`, no tasks.
@@ -155,8 +198,8 @@ pub trait WhenAll<R: Runtime>: Send + Sync + 'static {
 pub struct JoinAll;
 
 impl<R: Runtime> WhenAll<R> for JoinAll {
-    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
-        join_all((0..n).map(move |i| leaf(rt, i, op)))
+    fn when_all<L: Leaf<R>>(&self, rt: &R, n: u64) -> impl Future<Output = Vec<u64>> + Send {
+        join_all((0..n).map(move |i| L::leaf(rt, i)))
     }
 }
 
@@ -165,8 +208,8 @@ impl<R: Runtime> WhenAll<R> for JoinAll {
 pub struct SpawnJoin;
 
 impl<R: Runtime> WhenAll<R> for SpawnJoin {
-    fn when_all(&self, rt: &R, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
-        let handles: Vec<_> = (0..n).map(|i| rt.spawn(leaf(rt, i, op))).collect();
+    fn when_all<L: Leaf<R>>(&self, rt: &R, n: u64) -> impl Future<Output = Vec<u64>> + Send {
+        let handles: Vec<_> = (0..n).map(|i| rt.spawn(L::leaf(rt, i))).collect();
         async move {
             let mut results = Vec::with_capacity(handles.len());
             for handle in handles {
@@ -177,18 +220,28 @@ impl<R: Runtime> WhenAll<R> for SpawnJoin {
     }
 }
 
+/// Runs `imp` with the leaves of `op`: the one place where the op parameter picks a leaf
+/// type (tests and the benches' dispatch go through it).
+pub async fn run<R: Runtime, W: WhenAll<R>>(imp: &W, rt: &R, n: u64, op: LeafOp) -> Vec<u64> {
+    match op {
+        LeafOp::Ready => imp.when_all::<ReadyLeaf>(rt, n).await,
+        LeafOp::Yield => imp.when_all::<YieldLeaf>(rt, n).await,
+        LeafOp::Sleep1ms => imp.when_all::<SleepLeaf>(rt, n).await,
+    }
+}
+
 /// The measured form of a [`WhenAll`] implementation.
-pub struct WhenAllBench<R, W> {
+pub struct WhenAllBench<R, W, L> {
     rt: R,
     imp: W,
     n: u64,
-    op: LeafOp,
+    leaf: PhantomData<fn() -> L>,
     digest_sum: u64,
     batch_elapsed: Duration,
 }
 
-impl<R: Runtime, W: WhenAll<R>> WhenAllBench<R, W> {
-    /// A bench of `imp` with the case's parameters.
+impl<R: Runtime, W: WhenAll<R>, L: Leaf<R>> WhenAllBench<R, W, L> {
+    /// A bench of `imp` with leaves `L` and `n` from the case's parameters.
     ///
     /// # Errors
     ///
@@ -198,14 +251,32 @@ impl<R: Runtime, W: WhenAll<R>> WhenAllBench<R, W> {
             rt: rt.clone(),
             imp,
             n: params.int("n")?,
-            op: LeafOp::from_params(params)?,
+            leaf: PhantomData,
             digest_sum: 0,
             batch_elapsed: Duration::ZERO,
         })
     }
 }
 
-impl<R: Runtime, W: WhenAll<R>> BatchRunner for WhenAllBench<R, W> {
+/// The bench of `imp` for a case's parameters, with the leaf type its `op` names: what the
+/// generic variants and every runtime's native `when_all` build.
+///
+/// # Errors
+///
+/// A missing or invalid parameter.
+pub fn bench<R: Runtime, W: WhenAll<R>>(
+    rt: &R,
+    imp: W,
+    params: &Params,
+) -> Result<BoxBench, BuildError> {
+    Ok(match LeafOp::from_params(params)? {
+        LeafOp::Ready => Box::new(WhenAllBench::<R, W, ReadyLeaf>::new(rt, imp, params)?),
+        LeafOp::Yield => Box::new(WhenAllBench::<R, W, YieldLeaf>::new(rt, imp, params)?),
+        LeafOp::Sleep1ms => Box::new(WhenAllBench::<R, W, SleepLeaf>::new(rt, imp, params)?),
+    })
+}
+
+impl<R: Runtime, W: WhenAll<R>, L: Leaf<R>> BatchRunner for WhenAllBench<R, W, L> {
     type Error = Violation;
 
     fn ops_per_iter(&self) -> u64 {
@@ -217,7 +288,7 @@ impl<R: Runtime, W: WhenAll<R>> BatchRunner for WhenAllBench<R, W> {
             let start = Instant::now();
             let mut sum = 0u64;
             for _ in 0..iters {
-                let results = self.imp.when_all(&self.rt, self.n, self.op).await;
+                let results = self.imp.when_all::<L>(&self.rt, self.n).await;
                 sum = sum.wrapping_add(digest(&results));
             }
             self.batch_elapsed = start.elapsed();
@@ -238,7 +309,7 @@ impl<R: Runtime, W: WhenAll<R>> BatchRunner for WhenAllBench<R, W> {
                 ),
             ));
         }
-        if self.op == LeafOp::Sleep1ms {
+        if L::OP == LeafOp::Sleep1ms {
             check_concurrency(self.n, self.batch_elapsed / iters as u32)?;
         }
         Ok(None)
@@ -276,8 +347,8 @@ pub fn check_concurrency(n: u64, elapsed: Duration) -> Result<(), Violation> {
 
 pub(crate) fn build<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     match case.variant.as_str() {
-        "join_all" => Ok(Box::new(WhenAllBench::new(rt, JoinAll, &case.params)?)),
-        "spawn_join" => Ok(Box::new(WhenAllBench::new(rt, SpawnJoin, &case.params)?)),
+        "join_all" => bench(rt, JoinAll, &case.params),
+        "spawn_join" => bench(rt, SpawnJoin, &case.params),
         other => Err(BuildError::Unsupported(format!(
             "when_all/{other} is runtime-native"
         ))),

@@ -103,15 +103,17 @@ const GRID_MINOR: RGBColor = RGBColor(0xe9, 0xec, 0xef);
 const ZEBRA: RGBColor = RGBColor(0xf3, 0xf5, 0xf8);
 const FRAME: RGBColor = RGBColor(0x9a, 0xa1, 0xa9);
 
-/// Okabe-Ito colours (safe for colour-blind readers); a runtime family shares a hue, its
-/// multi-threaded configuration is the darker shade.
+/// A runtime's colour from the registry (Okabe-Ito colours, safe for colour-blind
+/// readers: a family shares a hue, its multi-threaded configuration is the darker shade);
+/// a runtime this build does not know gets a grey-brown of its own.
 fn runtime_color(id: &str) -> RGBColor {
-    match id {
-        "tokio-mt" => RGBColor(0x00, 0x72, 0xb2),
-        "tokio-ct" => RGBColor(0x56, 0xb4, 0xe9),
-        "smol-mt" => RGBColor(0xd5, 0x5e, 0x00),
-        "smol-local" => RGBColor(0xe6, 0x9f, 0x00),
-        other => {
+    match tapbench_runtimes::find(id) {
+        Some(entry) => {
+            let [_, r, g, b] = entry.info.colour.to_be_bytes();
+            RGBColor(r, g, b)
+        }
+        None => {
+            let other = id;
             const MORE: [RGBColor; 4] = [
                 RGBColor(0x00, 0x9e, 0x73),
                 RGBColor(0xcc, 0x79, 0xa7),
@@ -930,9 +932,9 @@ fn draw_legend(
 // ---------------------------------------------------------------------------------------
 
 fn runtime_rank(id: &str) -> usize {
-    crate::runtimes::all()
+    tapbench_runtimes::all()
         .iter()
-        .position(|r| r.id == id)
+        .position(|r| r.info.id == id)
         .unwrap_or(usize::MAX)
 }
 

@@ -188,6 +188,8 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
         );
     }
     out.push_str("</tbody></table>\n");
+    out.push_str("<h2 id=\"runtimes\">Runtimes</h2>\n");
+    out.push_str(&table(&tables::runtimes_table(model)));
     out.push_str(&summary(model));
 
     let value_task = tables::value_task_section(model);

@@ -61,6 +61,9 @@ fn render(model: &Model<'_>) -> String {
         let _ = writeln!(out, "| {} | {} |", cell(&label), cell(&value));
     }
     out.push('\n');
+    out.push_str("## Runtimes\n\n");
+    out.push_str(&table(&tables::runtimes_table(model)));
+    out.push('\n');
     for section in &model.sections {
         let _ = write!(out, "## {}", section.workload);
         if let Some(spec) = section.spec {

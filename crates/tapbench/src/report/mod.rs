@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use tapbench_core::{find_workload, WorkloadSpec};
 
 use crate::results::{CellResult, ResultsFile, Status};
-use crate::runtimes;
 
 /// The default runtime every other runtime is compared with (the Ratio column).
 pub const DEFAULT_BASELINE: &str = "tokio-mt";
@@ -89,10 +88,7 @@ impl Row<'_> {
 
 /// A runtime id with "(legacy)" appended for discontinued runtimes.
 pub fn runtime_label(id: &str) -> String {
-    match runtimes::find(id) {
-        Some(info) if info.legacy => format!("{id} (legacy)"),
-        _ => id.to_string(),
-    }
+    tapbench_runtimes::find(id).map_or_else(|| id.to_string(), |r| r.info.label())
 }
 
 /// The case of a cell without its runtime: `workload/variant/params`.
@@ -105,10 +101,10 @@ pub fn case_key(cell: &CellResult) -> String {
     }
 }
 
-fn runtime_rank(id: &str) -> usize {
-    runtimes::all()
+pub(crate) fn runtime_rank(id: &str) -> usize {
+    tapbench_runtimes::all()
         .iter()
-        .position(|r| r.id == id)
+        .position(|r| r.info.id == id)
         .unwrap_or(usize::MAX)
 }
 
@@ -142,12 +138,12 @@ pub fn write_reports(
     baseline: &str,
     out_dir: &std::path::Path,
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    if runtimes::find(baseline).is_none() {
+    if tapbench_runtimes::find(baseline).is_none() {
         anyhow::bail!(
             "unknown baseline runtime `{baseline}` (known: {})",
-            runtimes::all()
+            tapbench_runtimes::all()
                 .iter()
-                .map(|r| r.id)
+                .map(|r| r.info.id)
                 .collect::<Vec<_>>()
                 .join(", ")
         );

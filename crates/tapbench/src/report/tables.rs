@@ -107,6 +107,60 @@ pub fn environment(model: &Model<'_>) -> Vec<(String, String)> {
     lines
 }
 
+/// The runtimes of the results and what each uses for every primitive and native
+/// variant (from the runtime registry of this build; a runtime it does not know is listed
+/// as such): the report says which crate stands in where a runtime has no primitive.
+pub fn runtimes_table(model: &Model<'_>) -> Table {
+    let mut table = Table::new(&[
+        ("runtime", false),
+        ("join handles", false),
+        ("timers", false),
+        ("yield", false),
+        ("blocking work", false),
+        ("native variants", false),
+    ]);
+    let mut ids: Vec<&str> = Vec::new();
+    for cell in &model.results.cells {
+        if !ids.contains(&cell.runtime.as_str()) {
+            ids.push(&cell.runtime);
+        }
+    }
+    ids.sort_by_key(|id| super::runtime_rank(id));
+    for id in ids {
+        let Some(entry) = tapbench_runtimes::find(id) else {
+            let mut row = vec![id.to_string(), "(not a runtime of this build)".to_string()];
+            row.resize(table.headers.len(), String::new());
+            table.rows.push(row);
+            continue;
+        };
+        let uses = |what: &str| {
+            entry
+                .info
+                .uses
+                .iter()
+                .find(|(w, _)| *w == what)
+                .map_or_else(String::new, |(_, provider)| provider.to_string())
+        };
+        let natives: Vec<String> = entry
+            .natives()
+            .iter()
+            .map(|n| match n.provided {
+                Ok(uses) => format!("{}/{}: {uses}", n.workload, n.variant),
+                Err(_) => format!("{}/{}: skipped", n.workload, n.variant),
+            })
+            .collect();
+        table.rows.push(vec![
+            entry.info.label(),
+            uses("join handle"),
+            uses("timer"),
+            uses("yield"),
+            uses("blocking"),
+            natives.join("; "),
+        ]);
+    }
+    table
+}
+
 /// The parameters of a cell as `n=1000, op=yield`.
 pub fn params_text(cell: &CellResult) -> String {
     cell.params

@@ -72,7 +72,7 @@ impl<T> Drop for TcsSender<T> {
 }
 
 impl<T: Send + 'static> QueueSender<T> for TcsSender<T> {
-    async fn send(&self, item: T) -> Result<(), Closed> {
+    async fn send(&mut self, item: T) -> Result<(), Closed> {
         let mut item = item;
         loop {
             let wait = {
@@ -150,6 +150,7 @@ impl QueueKind for TcsQueue {
     fn channel<T: Send + 'static>(
         &self,
         capacity: Option<usize>,
+        _producers: usize,
         consumers: usize,
     ) -> (TcsSender<T>, Vec<TcsReceiver<T>>) {
         let shared = Arc::new(Shared {
@@ -177,7 +178,7 @@ mod tests {
 
     #[test]
     fn items_come_out_in_order_and_close_ends_takes() {
-        let (tx, mut rxs) = TcsQueue.channel::<u32>(None, 1);
+        let (mut tx, mut rxs) = TcsQueue.channel::<u32>(None, 1, 1);
         block_on(async {
             for i in 0..5 {
                 tx.send(i).await.unwrap();
@@ -193,7 +194,7 @@ mod tests {
 
     #[test]
     fn a_waiting_taker_gets_the_item_directly() {
-        let (tx, mut rxs) = TcsQueue.channel::<u32>(Some(1), 1);
+        let (mut tx, mut rxs) = TcsQueue.channel::<u32>(Some(1), 1, 1);
         let mut rx = rxs.pop().unwrap();
         let mut take = Box::pin(rx.recv());
         assert!(futures::FutureExt::now_or_never(&mut take).is_none());

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use tapbench_core::workloads::when_all::{leaf, LeafOp, WhenAll};
+use tapbench_core::workloads::when_all::{Leaf, WhenAll};
 use tokio::task::JoinSet;
 
 use crate::TokioRt;
@@ -13,10 +13,14 @@ use crate::TokioRt;
 pub struct JoinSetWhenAll;
 
 impl WhenAll<TokioRt> for JoinSetWhenAll {
-    fn when_all(&self, rt: &TokioRt, n: u64, op: LeafOp) -> impl Future<Output = Vec<u64>> + Send {
+    fn when_all<L: Leaf<TokioRt>>(
+        &self,
+        rt: &TokioRt,
+        n: u64,
+    ) -> impl Future<Output = Vec<u64>> + Send {
         let mut set = JoinSet::new();
         for i in 0..n {
-            let leaf = leaf(rt, i, op);
+            let leaf = L::leaf(rt, i);
             set.spawn_on(async move { (i, leaf.await) }, &rt.handle);
         }
         async move {

@@ -1,8 +1,11 @@
-//! `producer_consumer/native_channel` on smol: `async-channel` (`smol::channel`), a
-//! multi-producer multi-consumer channel whose receivers are cloned per consumer.
+//! `async-channel` as a [`QueueKind`]: a multi-producer multi-consumer channel whose
+//! receivers are cloned per consumer. It is the native channel of two runtime families
+//! (smol re-exports it as `smol::channel`, async-std as `async_std::channel`), so it lives
+//! here once; it depends on no runtime.
 
-use smol::channel::{self, Receiver, Sender};
-use tapbench_core::workloads::producer_consumer::{Closed, QueueKind, QueueReceiver, QueueSender};
+use async_channel::{self as channel, Receiver, Sender};
+
+use super::{Closed, QueueKind, QueueReceiver, QueueSender};
 
 /// async-channel as a [`QueueKind`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -23,7 +26,7 @@ impl<T> Clone for ChannelSender<T> {
 pub struct ChannelReceiver<T>(Receiver<T>);
 
 impl<T: Send + 'static> QueueSender<T> for ChannelSender<T> {
-    async fn send(&self, item: T) -> Result<(), Closed> {
+    async fn send(&mut self, item: T) -> Result<(), Closed> {
         self.0.send(item).await.map_err(|_| Closed)
     }
 }
@@ -39,12 +42,13 @@ impl QueueKind for AsyncChannel {
     type Receiver<T: Send + 'static> = ChannelReceiver<T>;
 
     fn name(&self) -> &'static str {
-        "async-channel (smol::channel)"
+        "async-channel"
     }
 
     fn channel<T: Send + 'static>(
         &self,
         capacity: Option<usize>,
+        _producers: usize,
         consumers: usize,
     ) -> (ChannelSender<T>, Vec<ChannelReceiver<T>>) {
         let (tx, rx) = match capacity {

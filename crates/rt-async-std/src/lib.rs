@@ -1,0 +1,242 @@
+//! tapbench on async-std: the `async-std` configuration, its global executor (the
+//! `async-global-executor` pool, sized from `ASYNC_STD_THREAD_COUNT`) with `--threads`
+//! workers, plus `producer_consumer/native_channel` over `async_std::channel` (a re-export of
+//! `async-channel`). async-std has no task-set type, so its native table declares
+//! `when_all/native` missing.
+//!
+//! async-std is discontinued upstream (its authors point to smol); the suite keeps it
+//! because code being ported still uses it, and labels it "legacy" everywhere.
+//!
+//! The global executor is started once per process and cannot be resized: the first
+//! [`AsyncStd::host`] of a process sets `ASYNC_STD_THREAD_COUNT` and starts the pool, and a
+//! later host asking for another thread count fails with the reason instead of silently
+//! running on the wrong number of threads. (Every cell runs in a process of its own.)
+//!
+//! async-std's `JoinHandle` detaches its task when dropped; [`AsyncStdJoin`] cancels it
+//! instead, so that dropping a handle cancels the task here as on every other runtime of
+//! the suite.
+//!
+//! ```
+//! use tapbench_core::{Config, Host, Runtime};
+//! use tapbench_rt_async_std::AsyncStd;
+//!
+//! let host = AsyncStd::host(2).unwrap();
+//! let rt = host.runtime();
+//! assert_eq!(host.block_on(async move { rt.spawn(async { 6 * 7 }).await }), 42);
+//! ```
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_std::task::{self, JoinHandle};
+use futures::task::noop_waker_ref;
+use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
+use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
+
+/// The environment variable async-std sizes its global executor from.
+pub const THREAD_COUNT_VAR: &str = "ASYNC_STD_THREAD_COUNT";
+
+/// `async-std`: async-std's global executor with `--threads` workers (legacy).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStd;
+
+impl Config for AsyncStd {
+    const INFO: RuntimeInfo = RuntimeInfo {
+        id: "async-std",
+        family: "async-std",
+        doc: "async-std global executor (async-global-executor), --threads workers \
+              via ASYNC_STD_THREAD_COUNT; discontinued upstream",
+        multi_threaded: true,
+        legacy: true,
+        worker_thread: "async-std/runtime",
+        uses: &[
+            (
+                "join handle",
+                "async_std::task::JoinHandle, cancelled on drop",
+            ),
+            ("timer", "async_std::task::sleep (async-io)"),
+            ("yield", "async_std::task::yield_now"),
+            ("blocking", "async_std::task::spawn_blocking (blocking)"),
+        ],
+        crates: &[
+            "async-std",
+            "async-global-executor",
+            "async-executor",
+            "async-io",
+        ],
+        colour: 0x009e73,
+    };
+    type Host = AsyncStdHost;
+
+    fn host(threads: usize) -> Result<AsyncStdHost, String> {
+        AsyncStdHost::new(threads)
+    }
+}
+
+/// async-std's native table.
+pub static NATIVES: [Native<AsyncStdRt>; 2] = [
+    Native::missing(
+        "when_all",
+        "native",
+        "async-std has no task-set type (no JoinSet equivalent); see when_all/spawn_join",
+    ),
+    Native::built(
+        "producer_consumer",
+        "native_channel",
+        "async_std::channel (async-channel), one receiver clone per consumer",
+        |rt, params| producer_consumer::bench(rt, AsyncChannel, params),
+    ),
+];
+
+/// The thread count the global executor of this process was started with.
+static STARTED: Mutex<Option<usize>> = Mutex::new(None);
+
+/// Starts async-std's global executor with `threads` workers, or checks that it already
+/// runs with that many.
+fn start_global_executor(threads: usize) -> Result<(), String> {
+    let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+    match *started {
+        Some(running) if running == threads => Ok(()),
+        Some(running) => Err(format!(
+            "async-std's global executor already runs {running} threads in this process and \
+             cannot be resized to {threads}"
+        )),
+        None => {
+            // Read once, when the pool starts (at async-std's first spawn): set it first.
+            std::env::set_var(THREAD_COUNT_VAR, threads.to_string());
+            task::block_on(task::spawn(async {}));
+            *started = Some(threads);
+            Ok(())
+        }
+    }
+}
+
+/// async-std's global executor, started (once per process) with a fixed thread count.
+#[derive(Debug)]
+pub struct AsyncStdHost {
+    rt: AsyncStdRt,
+}
+
+impl AsyncStdHost {
+    /// Starts the global executor with `threads` workers (at least one).
+    ///
+    /// # Errors
+    ///
+    /// The global executor already runs with another number of threads in this process.
+    pub fn new(threads: usize) -> Result<Self, String> {
+        let threads = threads.max(1);
+        start_global_executor(threads)?;
+        Ok(AsyncStdHost {
+            rt: AsyncStdRt { threads },
+        })
+    }
+}
+
+impl Host for AsyncStdHost {
+    type Runtime = AsyncStdRt;
+
+    fn runtime(&self) -> AsyncStdRt {
+        self.rt.clone()
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        task::block_on(future)
+    }
+}
+
+/// A handle to async-std's global executor.
+#[derive(Debug, Clone)]
+pub struct AsyncStdRt {
+    threads: usize,
+}
+
+/// An async-std [`JoinHandle`] that cancels its task when dropped before the task has
+/// finished (async-std itself would detach it).
+#[derive(Debug)]
+pub struct AsyncStdJoin<T> {
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T> Future for AsyncStdJoin<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let handle = self
+            .handle
+            .as_mut()
+            .expect("an AsyncStdJoin is not polled after it completed");
+        let output = std::task::ready!(Pin::new(handle).poll(cx));
+        self.handle = None;
+        Poll::Ready(output)
+    }
+}
+
+impl<T> Drop for AsyncStdJoin<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            // `cancel` marks the task cancelled on its first poll (the executor then drops
+            // the task's future, scheduling it if it is idle) and would go on to wait for
+            // that. Polling it once, then dropping it, cancels without waiting.
+            let mut cancel = pin!(handle.cancel());
+            let _ = cancel
+                .as_mut()
+                .poll(&mut Context::from_waker(noop_waker_ref()));
+        }
+    }
+}
+
+impl Runtime for AsyncStdRt {
+    type JoinHandle<T: Send + 'static> = AsyncStdJoin<T>;
+
+    fn id(&self) -> &'static str {
+        AsyncStd::INFO.id
+    }
+
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    fn spawn<F>(&self, future: F) -> AsyncStdJoin<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        AsyncStdJoin {
+            handle: Some(task::spawn(future)),
+        }
+    }
+
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // async-std's own fire and forget: a dropped JoinHandle detaches.
+        drop(task::spawn(future));
+    }
+
+    fn spawn_blocking<F, T>(&self, f: F) -> AsyncStdJoin<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        AsyncStdJoin {
+            handle: Some(task::spawn_blocking(f)),
+        }
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send + 'static + use<> {
+        // An async fn: the timer is created at first poll, like the other runtimes' timers.
+        task::sleep(duration)
+    }
+
+    fn yield_now(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
+        task::yield_now()
+    }
+
+    fn natives() -> &'static [Native<Self>] {
+        &NATIVES
+    }
+}
