@@ -240,3 +240,56 @@ impl Runtime for AsyncStdRt {
         &NATIVES
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tapbench_core::{run_cell, Case, CellError, Params};
+    use tapbench_measure::SamplingPlan;
+
+    use super::*;
+
+    /// Worker threads of async-std's pool in this process, by their (truncated) name, once
+    /// `expected` of them are named or a second has passed (a thread names itself when it
+    /// starts running, a moment after it was spawned).
+    #[cfg(target_os = "linux")]
+    fn pool_threads(expected: usize) -> usize {
+        let prefix = &AsyncStd::INFO.worker_thread[..15];
+        let count = || {
+            std::fs::read_dir("/proc/self/task")
+                .expect("/proc/self/task is readable")
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .filter(|name| name.trim_end() == prefix)
+                .count()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        while count() < expected && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Any thread beyond `expected` has had the same time to name itself.
+        std::thread::sleep(Duration::from_millis(50));
+        count()
+    }
+
+    /// The pool runs exactly the threads asked for; a later cell asking for another size
+    /// fails with the reason instead of running on the wrong number of threads.
+    #[test]
+    fn the_pool_is_sized_once_and_a_different_size_fails_the_cell() {
+        let plan = SamplingPlan::fixed(Duration::from_millis(1), Duration::from_millis(1), 2);
+        let noop = Case::new("noop", "batch", Params::default());
+        let host = AsyncStd::host(2).expect("the pool starts");
+        assert_eq!(host.runtime().threads(), 2);
+        assert_eq!(std::env::var(THREAD_COUNT_VAR).as_deref(), Ok("2"));
+        #[cfg(target_os = "linux")]
+        assert_eq!(pool_threads(2), 2);
+
+        let why = AsyncStd::host(3).expect_err("the pool cannot be resized");
+        assert!(why.contains("already runs 2 threads"), "{why}");
+        match run_cell::<AsyncStd>(3, &noop, plan) {
+            Err(CellError::Runtime(why)) => assert!(why.contains("cannot be resized"), "{why}"),
+            other => panic!("expected a runtime error, got {other:?}"),
+        }
+        assert!(run_cell::<AsyncStd>(2, &noop, plan).is_ok());
+    }
+}
