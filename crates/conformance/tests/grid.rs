@@ -9,7 +9,7 @@ use tapbench_core::{catalogue, BuildError, Case, CellError, ParamValue, RtOf};
 /// Why runtime `R` skips `case`, if it does: a native variant its family's table declares
 /// missing.
 fn declared_skip<R: tapbench_core::Runtime>(case: &Case) -> Option<&'static str> {
-    let entry = native::find::<R>(&case.workload, &case.variant)?;
+    let entry = native::find(R::natives(), &case.workload, &case.variant)?;
     entry.info().provided.err()
 }
 

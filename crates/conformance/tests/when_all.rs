@@ -68,7 +68,7 @@ rt_test! {
     /// `native` is built from the family's table and verified where the runtime has a task
     /// set, and skipped with the table's reason where it has not.
     async fn native_is_verified_or_skipped_with_a_reason(rt) {
-        let native = tapbench_core::native::find::<RtOf<Cfg>>("when_all", "native")
+        let native = tapbench_core::native::find(RtOf::<Cfg>::natives(), "when_all", "native")
             .expect("every family declares when_all/native")
             .info();
         for op in OPS {

@@ -4,7 +4,8 @@
 
 use tapbench_measure::{sample, Measurement, SamplingPlan};
 
-use crate::native;
+use crate::native::{self, NativeImpl};
+use crate::params::Params;
 use crate::runtime::{Config, Host, Runtime};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 use crate::workloads;
@@ -19,9 +20,28 @@ use crate::workloads;
 pub fn build_bench<R: Runtime>(rt: &R, case: &Case) -> Result<BoxBench, BuildError> {
     let (spec, variant) = check_case(case)?;
     if variant.native {
-        native::build(rt, spec.id, variant.id, &case.params)
+        build_native(rt, spec.id, variant.id, &case.params)
     } else {
         workloads::build_generic(rt, case)
+    }
+}
+
+/// Builds the native variant `workload/variant` on `rt` from its family's table: the
+/// family's reason when it declares the variant missing, a generic reason when its table
+/// does not mention it.
+fn build_native<R: Runtime>(
+    rt: &R,
+    workload: &str,
+    variant: &str,
+    params: &Params,
+) -> Result<BoxBench, BuildError> {
+    match native::find(R::natives(), workload, variant).map(|n| &n.imp) {
+        Some(NativeImpl::Built { build, .. }) => build(rt, params),
+        Some(NativeImpl::Missing { reason }) => Err(BuildError::Unsupported((*reason).into())),
+        None => Err(BuildError::Unsupported(format!(
+            "{} declares no native implementation of {workload}/{variant}",
+            rt.id()
+        ))),
     }
 }
 

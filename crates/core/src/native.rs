@@ -3,9 +3,10 @@
 //! `producer_consumer/native_channel`), and why it has none for the others.
 //!
 //! A variant marked `native` in the catalogue is built from the family's table
-//! ([`Runtime::natives`]); a family that declares it [`Native::missing`] records the cell as
-//! skipped with that reason. The conformance suite checks that every family declares every
-//! native variant one way or the other.
+//! ([`Runtime::natives`](crate::Runtime::natives), by [`build_bench`](crate::build_bench)); a
+//! family that declares it [`Native::missing`] records the cell as skipped with that reason.
+//! The conformance suite checks that every family declares every native variant one way or
+//! the other.
 //!
 //! ```
 //! use tapbench_core::native::Native;
@@ -19,7 +20,6 @@
 use std::fmt;
 
 use crate::params::Params;
-use crate::runtime::Runtime;
 use crate::spec::{BoxBench, BuildError};
 
 /// Builds a native variant's bench from the case's parameters.
@@ -110,32 +110,14 @@ pub struct NativeInfo {
     pub provided: Result<&'static str, &'static str>,
 }
 
-/// The entry of `R`'s table for `workload/variant`.
-pub fn find<R: Runtime>(workload: &str, variant: &str) -> Option<&'static Native<R>> {
-    R::natives()
-        .iter()
-        .find(|n| n.workload == workload && n.variant == variant)
-}
-
-/// Builds the native variant `workload/variant` on `rt`.
-///
-/// # Errors
-///
-/// [`BuildError::Unsupported`] with the family's reason when it declares the variant
-/// missing, or a generic reason when its table does not mention it; the builder's own
-/// errors otherwise.
-pub fn build<R: Runtime>(
-    rt: &R,
+/// The entry of `table` for `workload/variant` (a family's table is
+/// `Runtime::natives()`).
+pub fn find<R>(
+    table: &'static [Native<R>],
     workload: &str,
     variant: &str,
-    params: &Params,
-) -> Result<BoxBench, BuildError> {
-    match find::<R>(workload, variant).map(|n| &n.imp) {
-        Some(NativeImpl::Built { build, .. }) => build(rt, params),
-        Some(NativeImpl::Missing { reason }) => Err(BuildError::Unsupported((*reason).into())),
-        None => Err(BuildError::Unsupported(format!(
-            "{} declares no native implementation of {workload}/{variant}",
-            rt.id()
-        ))),
-    }
+) -> Option<&'static Native<R>> {
+    table
+        .iter()
+        .find(|n| n.workload == workload && n.variant == variant)
 }
