@@ -10,8 +10,10 @@
 # runner this is the form to trust (see "The gate" in the README). GATE_ARGS go to
 # `tapbench gate` as they are, for example `--profile smoke --launches 30 --threshold 5`.
 #
-# Exit status: 0 no regression, 1 a regression (the job should fail), 2 bad input or an
-# error. OUT_DIR (default target/gate) receives current.json, gate.md, gate.json, the
+# Exit status: 0 every cell judged and none regressed, 1 a regression (the job should fail),
+# 2 bad input or an error, 3 no regression but some cells could not be judged (multimodal,
+# one launch per cell, no longer measured; pass --accept-inconclusive in GATE_ARGS to make
+# it 0). OUT_DIR (default target/gate) receives current.json, gate.md, gate.json, the
 # report/ directory and bmf.json.
 set -uo pipefail
 

@@ -99,7 +99,8 @@ def main():
         if args.mode == "interleaved":
             cmd += ["--baseline-exe", old_exe]
         out = tapbench(*cmd, check=False)
-        if out.returncode not in (0, 1):
+        # 0 passed, 1 regressed, 3 inconclusive (no regression, some cells not judged).
+        if out.returncode not in (0, 1, 3):
             sys.exit(f"gate failed ({out.returncode}): {out.stderr.strip()}")
         return out.returncode, json.loads(out.stdout)
 
@@ -115,8 +116,8 @@ def main():
         for v in report["cells"]:
             if v["detectable_ns"] is not None and v["base_median_ns"]:
                 detects[v["id"]].append(100.0 * v["detectable_ns"] / v["base_median_ns"])
-        print(f"A/A {i + 1}/{args.reps}: exit {code}, {report['regressions']} regressed, "
-              f"{skipped} not judged", file=sys.stderr)
+        print(f"A/A {i + 1}/{args.reps}: exit {code} ({report['outcome']}), "
+              f"{report['regressions']} regressed, {skipped} not judged", file=sys.stderr)
 
     # Injected slowdowns, one cell at a time (a baseline file holding only that cell).
     detected, unjudged = {}, {}

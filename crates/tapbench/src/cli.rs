@@ -206,6 +206,10 @@ pub struct GateArgs {
     /// Also write the verdict as JSON to this file (for CI artifacts), whatever --format is.
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
+    /// Exit 0 rather than 3 when no cell regressed but some could not be judged
+    /// (multimodal, one launch per cell, not measured now).
+    #[arg(long)]
+    pub accept_inconclusive: bool,
 }
 
 /// Formats of `gate`.

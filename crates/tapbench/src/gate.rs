@@ -21,6 +21,13 @@
 //! regression is any increase beyond the tolerance (default 0). Where allocations vary from
 //! sample to sample (timers, channel blocks), an increase must also be significant by the
 //! rank test and larger than the baseline's own sample-to-sample range.
+//!
+//! No PASS without a verdict: the gate's [`Outcome`] is `regressed` when any cell regressed,
+//! else `inconclusive` when any cell measured in the baseline could not be judged
+//! (multimodal, one launch per cell, not measured now in a comparable way), else `passed`.
+//! A cell measured in the baseline that no longer measures (failed, timed out or skipped
+//! now) is a regression. Cells that measured in neither run (skipped or failed in both) have
+//! nothing to judge and are only listed.
 
 use std::fmt::Write;
 
@@ -67,6 +74,29 @@ pub enum Judgement {
     NotComparable,
 }
 
+/// The gate's conclusion as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every cell measured in the baseline was judged, and none regressed.
+    Passed,
+    /// At least one cell regressed.
+    Regressed,
+    /// No cell regressed, but at least one could not be judged (or none could): never a pass.
+    Inconclusive,
+}
+
+impl Outcome {
+    /// The word the text verdict ends with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "PASS",
+            Outcome::Regressed => "FAIL",
+            Outcome::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
 /// The gate's view of one cell present in both files.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CellGate {
@@ -100,9 +130,26 @@ pub struct CellGate {
     pub allocs: Judgement,
     /// Why a cell was not judged.
     pub note: Option<String>,
+    /// Whether the cell measured in either run: one that measured in neither (skipped or
+    /// failed in both) has nothing to judge.
+    pub applicable: bool,
 }
 
 impl CellGate {
+    /// Whether the gate reached a verdict on the cell: on its time, and on its allocations
+    /// where either run counted them. A cell that regressed is judged.
+    pub fn judged(&self) -> bool {
+        let verdict = |j: Judgement| {
+            matches!(
+                j,
+                Judgement::Regression | Judgement::Improvement | Judgement::Unchanged
+            )
+        };
+        let allocs_counted =
+            self.base_allocs_per_op.is_some() || self.current_allocs_per_op.is_some();
+        self.regressed() || (verdict(self.time) && (verdict(self.allocs) || !allocs_counted))
+    }
+
     /// Whether either aspect regressed.
     pub fn regressed(&self) -> bool {
         self.time == Judgement::Regression || self.allocs == Judgement::Regression
@@ -118,6 +165,14 @@ impl CellGate {
 /// The whole verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GateReport {
+    /// The conclusion: passed, regressed or inconclusive.
+    pub outcome: Outcome,
+    /// Cells judged (time, and allocations where counted), regressed ones included.
+    pub judged: usize,
+    /// Cells measured in the baseline that could not be judged.
+    pub not_judged: usize,
+    /// Cells measured in neither run (skipped or failed in both): nothing to judge.
+    pub not_applicable: usize,
     /// The settings used.
     pub options: GateOptions,
     /// Significance level of the gate as a whole (false discovery rate across cells).
@@ -175,12 +230,27 @@ pub fn gate(
         .iter()
         .map(|(b, c)| gate_cell(b, c, options, p_cutoff))
         .collect();
+    let regressions = cells.iter().filter(|c| c.regressed()).count();
+    let judged = cells.iter().filter(|c| c.applicable && c.judged()).count();
+    let not_applicable = cells.iter().filter(|c| !c.applicable).count();
+    let not_judged = cells.len() - judged - not_applicable;
+    let outcome = if regressions > 0 {
+        Outcome::Regressed
+    } else if not_judged > 0 || judged == 0 {
+        Outcome::Inconclusive
+    } else {
+        Outcome::Passed
+    };
     Ok(GateReport {
+        outcome,
+        judged,
+        not_judged,
+        not_applicable,
         options,
         alpha: ALPHA,
         tested: tested.len(),
         p_cutoff,
-        regressions: cells.iter().filter(|c| c.regressed()).count(),
+        regressions,
         improvements: cells.iter().filter(|c| c.improved()).count(),
         multimodal: cells
             .iter()
@@ -237,13 +307,25 @@ fn gate_cell(
         allocs_exact: false,
         allocs: Judgement::NotComparable,
         note: None,
+        applicable: true,
     };
     if base.status != Status::Ok || current.status != Status::Ok {
         out.note = Some(format!(
-            "{} in the baseline, {} now",
+            "{} in the baseline, {} now{}",
             base.status.as_str(),
-            current.status.as_str()
+            current.status.as_str(),
+            current
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
         ));
+        if base.status == Status::Ok {
+            // It measured and verified before and does not now: the worst regression.
+            out.time = Judgement::Regression;
+        } else if current.status != Status::Ok {
+            out.applicable = false;
+        }
         return out;
     }
     if let (Some(b), Some(c)) = (&base.time_ns_per_op, &current.time_ns_per_op) {
@@ -365,8 +447,9 @@ fn judgement_text(j: Judgement) -> &'static str {
 pub fn text(report: &GateReport) -> String {
     let o = &report.options;
     let mut out = format!(
-        "tapbench gate ({}): {} cells compared, {} regressed, {} improved, {} multimodal and \
-         {} single-launch (time not judged).\nA time change needs a Mann-Whitney p-value \
+        "tapbench gate ({}): {} cells compared, {} judged ({} regressed, {} improved), {} not \
+         judged ({} multimodal, {} single-launch), {} measured in neither run.\nA time change \
+         needs a Mann-Whitney p-value \
          below {:.2e} ({} for the gate as a whole: Benjamini-Hochberg over the {} cells \
          tested), a ratio beyond {}% and a difference beyond {} ns{}; allocations are \
          compared exactly (tolerance {} per op) where they are deterministic.\n{}",
@@ -376,10 +459,13 @@ pub fn text(report: &GateReport) -> String {
             "runs measured at different times"
         },
         report.cells.len(),
+        report.judged,
         report.regressions,
         report.improvements,
+        report.not_judged,
         report.multimodal,
         report.one_launch,
+        report.not_applicable,
         report.p_cutoff,
         report.alpha,
         report.tested,
@@ -428,20 +514,13 @@ pub fn text(report: &GateReport) -> String {
     };
     let header = "| cell | base ns/op | current ns/op | ratio | detects | p | time | allocs/op | \
                   allocs |\n|---|---:|---:|---:|---:|---:|---|---|---|\n";
-    let not_judged = |c: &CellGate| {
-        !c.regressed()
-            && !c.improved()
-            && matches!(
-                c.time,
-                Judgement::MultimodalNotJudged
-                    | Judgement::OneLaunchNotJudged
-                    | Judgement::NotComparable
-            )
-    };
-    let sections: [(&str, CellFilter); 3] = [
+    let not_judged = |c: &CellGate| c.applicable && !c.judged();
+    let neither = |c: &CellGate| !c.applicable;
+    let sections: [(&str, CellFilter); 4] = [
         ("Regressions", CellGate::regressed),
         ("Improvements", CellGate::improved),
         ("Not judged", not_judged),
+        ("Measured in neither run", neither),
     ];
     for (title, keep) in sections {
         let rows: Vec<String> = report.cells.iter().filter(|c| keep(c)).map(row).collect();
@@ -465,11 +544,19 @@ pub fn text(report: &GateReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{}",
-        if report.regressions > 0 {
-            "FAIL: regression found"
-        } else {
-            "PASS: no regression"
+        "\n{}: {}",
+        report.outcome.as_str(),
+        match report.outcome {
+            Outcome::Regressed => format!(
+                "{} of {} judged cells regressed",
+                report.regressions, report.judged
+            ),
+            Outcome::Passed => format!("no regression in {} judged cells", report.judged),
+            Outcome::Inconclusive => format!(
+                "no regression in {} judged cells, but {} cells could not be judged (exit 3; \
+                 --accept-inconclusive accepts it)",
+                report.judged, report.not_judged
+            ),
         }
     );
     out
@@ -670,6 +757,84 @@ mod tests {
         let report = gate(&base, &current, STORED).unwrap();
         assert_eq!(report.one_launch, 1);
         assert!(text(&report).contains("one launch, not judged"));
+        // A cell not judged on time is never a pass.
+        assert_eq!(report.outcome, Outcome::Inconclusive);
+        assert_eq!((report.judged, report.not_judged), (0, 1));
+        assert!(text(&report).contains("INCONCLUSIVE"));
+    }
+
+    #[test]
+    fn the_outcome_passes_only_when_every_measured_cell_was_judged() {
+        let base = launches(&BASE);
+        let same = gate(&base, &launches(&BASE), STORED).unwrap();
+        assert_eq!(same.outcome, Outcome::Passed);
+        assert_eq!(
+            (same.judged, same.not_judged, same.not_applicable),
+            (1, 0, 0)
+        );
+        assert!(text(&same).contains("PASS: no regression in 1 judged cells"));
+
+        // A second cell that measured in neither run has nothing to judge: still a pass.
+        let with_skipped = |mut file: ResultsFile| {
+            let mut skipped = fixture()
+                .cells
+                .into_iter()
+                .find(|c| c.status == Status::Skipped)
+                .expect("the fixture has a skipped cell");
+            skipped.id = "skipped-in-both".into();
+            file.cells.push(skipped);
+            file
+        };
+        let report = gate(
+            &with_skipped(launches(&BASE)),
+            &with_skipped(launches(&BASE)),
+            STORED,
+        )
+        .unwrap();
+        assert_eq!(report.outcome, Outcome::Passed);
+        assert_eq!(report.not_applicable, 1);
+
+        // Nothing judged at all is no pass either.
+        let only_skipped = |file: ResultsFile| {
+            let mut file = with_skipped(file);
+            file.cells.remove(0);
+            file
+        };
+        let report = gate(
+            &only_skipped(launches(&BASE)),
+            &only_skipped(launches(&BASE)),
+            STORED,
+        )
+        .unwrap();
+        assert_eq!(report.outcome, Outcome::Inconclusive);
+        assert_eq!(report.judged, 0);
+
+        // A multimodal baseline (stored runs) is not judged: inconclusive, not passed.
+        let two_levels = [100.0, 101.0, 100.5, 180.0, 181.0, 180.5];
+        let report = gate(&launches(&two_levels), &launches(&two_levels), STORED).unwrap();
+        assert_eq!(report.multimodal, 1);
+        assert_eq!(report.outcome, Outcome::Inconclusive);
+    }
+
+    #[test]
+    fn a_cell_that_no_longer_measures_is_a_regression() {
+        let base = launches(&BASE);
+        let mut failed = launches(&BASE);
+        failed.cells[0].status = Status::Failed;
+        failed.cells[0].time_ns_per_op = None;
+        failed.cells[0].error = Some("invariant violated: sum".into());
+        let report = gate(&base, &failed, STORED).unwrap();
+        assert_eq!(report.outcome, Outcome::Regressed);
+        let cell = &report.cells[0];
+        assert!(cell.regressed());
+        let note = cell.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("ok in the baseline, failed now: invariant violated"),
+            "{note}"
+        );
+        // The other way round: a cell that measures only now cannot be judged.
+        let report = gate(&failed, &base, STORED).unwrap();
+        assert_eq!(report.outcome, Outcome::Inconclusive);
     }
 
     #[test]
@@ -724,8 +889,14 @@ mod tests {
         assert!(out.contains("## Regressions (1)"), "{out}");
         assert!(out.contains("| detects |"));
         assert!(out.contains("+5%"), "{out}");
-        assert!(out.ends_with("FAIL: regression found\n"));
+        assert!(
+            out.ends_with("FAIL: 1 of 1 judged cells regressed\n"),
+            "{out}"
+        );
         let same = text(&gate(&launches(&BASE), &launches(&BASE), STORED).unwrap());
-        assert!(same.ends_with("PASS: no regression\n"), "{same}");
+        assert!(
+            same.ends_with("PASS: no regression in 1 judged cells\n"),
+            "{same}"
+        );
     }
 }

@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Exit codes: 0 success; 1 a performance gate found a regression; 2 bad input or an error
-//! (including cells that failed or timed out during a run); 130 a run stopped by Ctrl-C
-//! (everything finished is saved; `--resume` completes it).
+//! (including cells that failed or timed out during a run); 3 a performance gate found no
+//! regression but could not judge every cell (`--accept-inconclusive` makes it 0); 130 a run
+//! stopped by Ctrl-C (everything finished is saved; `--resume` completes it).
 
 mod cli;
 mod compare;
@@ -40,6 +41,9 @@ static ALLOC: CountingAlloc<std::alloc::System> = CountingAlloc::new(std::alloc:
 const EXIT_ERROR: u8 = 2;
 /// A performance gate found a regression.
 const EXIT_REGRESSION: u8 = 1;
+/// A performance gate found no regression but could not judge every cell (no PASS without a
+/// verdict); `--accept-inconclusive` turns it into 0.
+const EXIT_INCONCLUSIVE: u8 = 3;
 /// The shell's code for "ended by SIGINT": a run stopped by Ctrl-C (after saving).
 const EXIT_INTERRUPTED: u8 = 130;
 
@@ -65,11 +69,16 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => fail(&err),
         },
-        Command::Gate(args) => match gate_command(args) {
-            Ok(false) => ExitCode::SUCCESS,
-            Ok(true) => ExitCode::from(EXIT_REGRESSION),
-            Err(err) => fail(&err),
-        },
+        Command::Gate(args) => {
+            let accept_inconclusive = args.accept_inconclusive;
+            match gate_command(args) {
+                Ok(gate::Outcome::Passed) => ExitCode::SUCCESS,
+                Ok(gate::Outcome::Regressed) => ExitCode::from(EXIT_REGRESSION),
+                Ok(gate::Outcome::Inconclusive) if accept_inconclusive => ExitCode::SUCCESS,
+                Ok(gate::Outcome::Inconclusive) => ExitCode::from(EXIT_INCONCLUSIVE),
+                Err(err) => fail(&err),
+            }
+        }
         Command::Export(args) => match export_command(args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => fail(&err),
@@ -139,8 +148,8 @@ fn compare_command(args: cli::CompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the gate; `Ok(true)` when a cell regressed.
-fn gate_command(args: cli::GateArgs) -> anyhow::Result<bool> {
+/// Runs the gate and returns its outcome.
+fn gate_command(args: cli::GateArgs) -> anyhow::Result<gate::Outcome> {
     let baseline = store::read_results(&args.baseline)?;
     let inject = tapbench_measure::Injection {
         delay_ns_per_op: args.inject_delay_ns,
@@ -176,7 +185,7 @@ fn gate_command(args: cli::GateArgs) -> anyhow::Result<bool> {
         cli::GateFormat::Text => print!("{}", gate::text(&report)),
         cli::GateFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
-    Ok(report.regressions > 0)
+    Ok(report.outcome)
 }
 
 fn export_command(args: cli::ExportArgs) -> anyhow::Result<()> {

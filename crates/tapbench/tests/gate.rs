@@ -200,18 +200,39 @@ fn bad_gate_input_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no cell in common"));
-    // The fixture against itself: no regression, and the verdict saved as JSON on request.
+    // The fixture against itself: no regression, but its cells ran one launch each, so
+    // their times cannot be judged - inconclusive, exit 3, never a pass - and the verdict is
+    // saved as JSON on request.
     let verdict = dir.path().join("verdict.json");
     let out = Command::new(EXE)
         .args(["gate", "--baseline", f, "--current", f])
         .args(["--json-out", verdict.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("PASS"));
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("INCONCLUSIVE") && !stdout.contains("PASS"),
+        "{stdout}"
+    );
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&verdict).unwrap()).unwrap();
     assert_eq!(saved["regressions"], 0);
+    assert_eq!(saved["outcome"], "inconclusive");
+    assert_eq!(saved["judged"], 0);
+    // CI may choose to accept it.
+    let out = Command::new(EXE)
+        .args([
+            "gate",
+            "--baseline",
+            f,
+            "--current",
+            f,
+            "--accept-inconclusive",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
 }
 
 #[test]
