@@ -14,7 +14,11 @@
 //! must also exceed the spread of either run's own launch medians (its run-to-run noise,
 //! each cell's launches being spread over the run), and a run with one launch per cell
 //! cannot show that noise, so its times are not judged. Runs measured interleaved
-//! (`--baseline-exe`) see the same machine states launch by launch and need neither rule.
+//! (`--baseline-exe`) see the same machine states launch by launch and need neither rule;
+//! their launches are judged in pairs - launch i of the baseline's build and launch i of
+//! this build ran back to back - by a Wilcoxon signed-rank test of the pairs' log-ratios,
+//! and the ratio reported is the median of the pairs' ratios with its distribution-free
+//! 95% interval.
 //! Cells whose samples fall into two separate levels on either side are reported as
 //! "multimodal, not judged" instead of raising a false alarm. Allocations are judged exactly where the workload
 //! allocates deterministically (every sample of both runs has the same count): a
@@ -33,13 +37,18 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use serde::Serialize;
-use tapbench_measure::stats::{is_bimodal, mann_whitney_u, summarize};
+use tapbench_measure::stats::{is_bimodal, mann_whitney_u, summarize, wilcoxon_signed_rank};
 
 use crate::results::{CellResult, ResultsFile, Status};
 use crate::table::format_ns;
 
 /// Significance level of the rank test.
 pub const ALPHA: f64 = 0.01;
+
+/// The fewest launch pairs judged as pairs: below 8, no two-sided signed-rank test can
+/// reach p < 0.01 (its smallest p-value is 2 / 2^n), so fewer pairs are compared by their
+/// medians instead.
+pub const MIN_PAIRS: usize = 8;
 
 /// The gate's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -106,12 +115,17 @@ pub struct CellGate {
     pub base_median_ns: Option<f64>,
     /// Median ns/op of the current run.
     pub current_median_ns: Option<f64>,
-    /// Current median over baseline median.
+    /// Current median over baseline median; for paired launches, the median of the pairs'
+    /// ratios.
     pub ratio: Option<f64>,
-    /// Mann-Whitney U p-value of the time samples.
+    /// The distribution-free 95% interval of the ratio (paired launches only).
+    pub ratio_ci95: Option<[f64; 2]>,
+    /// p-value of the rank test on time: Wilcoxon signed-rank for paired launches, else
+    /// Mann-Whitney U.
     pub p_value: Option<f64>,
-    /// What the rank test compared: `launch medians` when both runs have several launches,
-    /// else `samples` (which cannot show process-to-process noise).
+    /// What the rank test compared: `paired launches` for interleaved runs with launches in
+    /// pairs, `launch medians` when both runs have several launches, else `samples` (which
+    /// cannot show process-to-process noise).
     pub compared: &'static str,
     /// The verdict on time.
     pub time: Judgement,
@@ -298,6 +312,7 @@ fn gate_cell(
         base_median_ns: base.time_ns_per_op.as_ref().map(|t| t.median),
         current_median_ns: current.time_ns_per_op.as_ref().map(|t| t.median),
         ratio: None,
+        ratio_ci95: None,
         p_value: None,
         compared: "samples",
         time: Judgement::NotComparable,
@@ -338,6 +353,21 @@ fn gate_cell(
         };
         out.ratio = (bm > 0.0).then(|| cm / bm);
         out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
+        // Interleaved launches in pairs: judge the pairs' log-ratios, which the pairing
+        // frees of whatever state the machine was in at each pass.
+        let (bl, cl) = (&b.launch_medians, &c.launch_medians);
+        let mut diff = cm - bm;
+        if options.interleaved && bl.len() >= MIN_PAIRS && bl.len() == cl.len() && bm > 0.0 {
+            let log_ratios: Vec<f64> = bl.iter().zip(cl).map(|(b, c)| (c / b).ln()).collect();
+            if let Some(stats) = summarize(&log_ratios).filter(|s| s.median.is_finite()) {
+                let ratio = stats.median.exp();
+                out.compared = "paired launches";
+                out.ratio = Some(ratio);
+                out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
+                out.p_value = Some(wilcoxon_signed_rank(&log_ratios).map_or(1.0, |w| w.p_value));
+                diff = bm * (ratio - 1.0);
+            }
+        }
         // The smallest change that counts: threshold and noise floor, and for runs measured
         // at different times the run-to-run spread either run showed.
         let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
@@ -345,7 +375,6 @@ fn gate_cell(
             margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
         }
         out.detectable_ns = Some(margin);
-        let diff = cm - bm;
         let multimodal = is_bimodal(bs) || is_bimodal(cs);
         out.time = if !launches && !options.interleaved {
             out.note = Some(
@@ -496,9 +525,11 @@ pub fn text(report: &GateReport) -> String {
             c.id,
             n(c.base_median_ns),
             n(c.current_median_ns),
-            c.ratio
-                .map(|r| format!("{r:.3}"))
-                .unwrap_or_else(|| "-".into()),
+            match (c.ratio, c.ratio_ci95) {
+                (Some(r), Some([lo, hi])) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
+                (Some(r), None) => format!("{r:.3}"),
+                _ => "-".into(),
+            },
             match (c.detectable_ns, c.base_median_ns) {
                 (Some(d), Some(b)) if b > 0.0 => format!("+{:.0}%", 100.0 * d / b),
                 _ => "-".into(),
@@ -761,6 +792,53 @@ mod tests {
         assert_eq!(report.outcome, Outcome::Inconclusive);
         assert_eq!((report.judged, report.not_judged), (0, 1));
         assert!(text(&report).contains("INCONCLUSIVE"));
+    }
+
+    #[test]
+    fn interleaved_launches_are_judged_in_pairs() {
+        // The machine drifts from pass to pass by up to 2x; this build is 6% slower in
+        // every pair. Unpaired, the launch medians overlap; paired, every log-ratio is +6%.
+        let drift = [
+            100.0, 180.0, 95.0, 150.0, 200.0, 110.0, 130.0, 170.0, 98.0, 160.0,
+        ];
+        let slower: Vec<f64> = drift
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x * (1.055 + 0.001 * i as f64))
+            .collect();
+        let v = verdict(&launches(&drift), &launches(&slower), INTERLEAVED);
+        assert_eq!(v.compared, "paired launches");
+        assert_eq!(v.time, Judgement::Regression, "{v:?}");
+        let ratio = v.ratio.unwrap();
+        assert!((ratio - 1.0595).abs() < 1e-3, "{ratio}");
+        let [lo, hi] = v.ratio_ci95.unwrap();
+        assert!(lo <= ratio && ratio <= hi);
+        // Exact: all ten pairs positive, p = 2 / 2^10.
+        assert!((v.p_value.unwrap() - 2.0 / 1024.0).abs() < 1e-12);
+        let unpaired = mann_whitney_u(&drift, &slower).unwrap().p_value;
+        assert!(
+            unpaired > 0.3,
+            "unpaired, the drift hides it: p = {unpaired}"
+        );
+        // The same drift with changes of both signs around zero is no regression.
+        let wobble: Vec<f64> = drift
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x * if i % 2 == 0 { 1.03 } else { 0.97 })
+            .collect();
+        let v = verdict(&launches(&drift), &launches(&wobble), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // Below the threshold, a consistent change does not count either.
+        let slightly: Vec<f64> = drift.iter().map(|x| x * 1.03).collect();
+        let v = verdict(&launches(&drift), &launches(&slightly), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // Launches that do not pair up (one side stopped early), or too few pairs to reach
+        // p < 0.01, are compared by their medians.
+        let v = verdict(&launches(&drift), &launches(&slower[..9]), INTERLEAVED);
+        assert_eq!(v.compared, "launch medians");
+        assert!(v.ratio_ci95.is_none());
+        let v = verdict(&launches(&drift[..7]), &launches(&slower[..7]), INTERLEAVED);
+        assert_eq!(v.compared, "launch medians");
     }
 
     #[test]

@@ -337,7 +337,8 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     interrupt::install()?;
     let mut progress = Progress::new(cells.len() * launches, &cells, launches);
     // Pass by pass, and within a pass the two builds back to back: every pair of launches
-    // sees the machine in the same state, and each cell's pairs are spread over the run.
+    // sees the machine in the same state (the gate judges launch i of both sides as a pair),
+    // and each cell's pairs are spread over the run.
     for pass in 0..launches {
         let wants_more = |old: &ResultsFile, current: &ResultsFile, i: usize| {
             launch_plan.wants_more(old.cells.get(i)) && launch_plan.wants_more(current.cells.get(i))
@@ -356,10 +357,16 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
                 bail!("interrupted: the gate does not judge an incomplete run");
             }
             progress.start(cell);
-            let (Some(o), Some(n)) = (
-                old_launcher.run(cell, old_sampling),
-                new_launcher.run(cell, sampling),
-            ) else {
+            // ABBA: the build that goes first alternates from pass to pass, so that neither
+            // always runs second in its pair (after a warm cache, or as a neighbour cools).
+            let (o, n) = if pass % 2 == 0 {
+                let o = old_launcher.run(cell, old_sampling);
+                (o, new_launcher.run(cell, sampling))
+            } else {
+                let n = new_launcher.run(cell, sampling);
+                (old_launcher.run(cell, old_sampling), n)
+            };
+            let (Some(o), Some(n)) = (o, n) else {
                 bail!("interrupted: the gate does not judge an incomplete run");
             };
             for (launch, results, file) in [(o, &mut old, &old_path), (n, &mut current, &path)] {

@@ -145,7 +145,7 @@ fn the_gate_passes_a_a_and_catches_injected_regressions() {
         );
         let v = verdict(&json, id);
         assert_eq!(v["time"], "regression", "{v}");
-        assert_eq!(v["compared"], "launch medians");
+        assert_eq!(v["compared"], "paired launches");
         assert_eq!(v["allocs"], "unchanged");
     }
 }
