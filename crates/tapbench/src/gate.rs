@@ -22,7 +22,11 @@
 //! Cells whose samples fall into two separate levels on either side are reported as
 //! "multimodal, not judged" instead of raising a false alarm. Allocations are judged exactly where the workload
 //! allocates deterministically (every sample of both runs has the same count): a
-//! regression is any increase beyond the tolerance (default 0). Where allocations vary from
+//! regression is any increase beyond the tolerance (default 0) and the counter's
+//! resolution, two allocations per sample window on either side (see [`alloc_resolution`]).
+//! Counts that vary from sample to sample depend on contention and scheduling, and vary
+//! from process to process as time does: like time, they are not judged from stored runs
+//! with one launch per cell, and otherwise must move beyond both runs' own ranges. Where allocations vary from
 //! sample to sample (timers, channel blocks), an increase must also be significant by the
 //! rank test and larger than the baseline's own sample-to-sample range.
 //!
@@ -403,7 +407,12 @@ fn gate_cell(
             }
         };
     }
-    (out.allocs_exact, out.allocs) = judge_allocs(base, current, options.alloc_tolerance);
+    let one_launch_stored = !options.interleaved
+        && out.compared == "samples"
+        && base.time_ns_per_op.is_some()
+        && current.time_ns_per_op.is_some();
+    (out.allocs_exact, out.allocs) =
+        judge_allocs(base, current, options.alloc_tolerance, one_launch_stored);
     out
 }
 
@@ -424,30 +433,66 @@ pub fn run_to_run_spread(values: &[f64]) -> f64 {
     }
 }
 
-fn judge_allocs(base: &CellResult, current: &CellResult, tolerance: f64) -> (bool, Judgement) {
+/// The smallest difference of allocations per operation that two exact counts can show
+/// for a cell: a runtime that allocates a block every so many operations (async-executor's
+/// queue, every 31 tasks) puts one allocation more or less into a sample depending on where
+/// the sample starts, and runs that calibrated different sample sizes spread those blocks
+/// over different numbers of operations (1.067733 against 1.067752 allocations per op with
+/// 4813 and 5284 operations per sample). Two allocations per sample window on either side
+/// cover that and launches that calibrated smaller samples than the first; 0 when the
+/// file does not say how many operations a sample held.
+pub fn alloc_resolution(base: &CellResult, current: &CellResult) -> f64 {
+    let per_window =
+        |cell: &CellResult| cell.ops.filter(|o| *o > 0).map_or(0.0, |o| 2.0 / o as f64);
+    per_window(base) + per_window(current)
+}
+
+fn judge_allocs(
+    base: &CellResult,
+    current: &CellResult,
+    tolerance: f64,
+    one_launch_stored: bool,
+) -> (bool, Judgement) {
     let (Some(b), Some(c)) = (base.allocs_per_op, current.allocs_per_op) else {
         return (false, Judgement::NotComparable);
     };
-    let constant = |s: &[f64]| s.windows(2).all(|w| w[0] == w[1]);
+    // Samples that agree to within the counter's resolution are one exact count (an
+    // amortised block falls into one sample or the next); wider ranges are contention.
+    let window = |cell: &CellResult| cell.ops.filter(|o| *o > 0).map_or(0.0, |o| 2.0 / o as f64);
+    let constant = |s: &[f64], resolution: f64| {
+        let (lo, hi) = s
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(*v), hi.max(*v))
+            });
+        s.is_empty() || hi - lo <= resolution + 1e-12
+    };
     let (bs, cs) = (&base.allocs_per_op_samples, &current.allocs_per_op_samples);
-    let exact = bs.is_empty() || cs.is_empty() || (constant(bs) && constant(cs));
+    let exact = bs.is_empty()
+        || cs.is_empty()
+        || (constant(bs, window(base)) && constant(cs, window(current)));
     // A hair of slack for the float division of exact counts.
     const EPSILON: f64 = 1e-9;
     if exact {
-        let judgement = if c > b + tolerance + EPSILON {
+        let margin = tolerance + alloc_resolution(base, current) + EPSILON;
+        let judgement = if c > b + margin {
             Judgement::Regression
-        } else if c < b - tolerance - EPSILON {
+        } else if c < b - margin {
             Judgement::Improvement
         } else {
             Judgement::Unchanged
         };
         return (true, judgement);
     }
+    if one_launch_stored {
+        return (false, Judgement::OneLaunchNotJudged);
+    }
     let p = mann_whitney_u(bs, cs).map(|r| r.p_value).unwrap_or(1.0);
     let (Some(bstats), Some(cstats)) = (summarize(bs), summarize(cs)) else {
         return (false, Judgement::NotComparable);
     };
-    let margin = tolerance + (bstats.max - bstats.min) + EPSILON;
+    let spread = (bstats.max - bstats.min).max(cstats.max - cstats.min);
+    let margin = tolerance + spread + EPSILON;
     let judgement = if p < ALPHA && cstats.median > bstats.median + margin {
         Judgement::Regression
     } else if p < ALPHA && cstats.median < bstats.median - margin {
@@ -839,6 +884,55 @@ mod tests {
         assert!(v.ratio_ci95.is_none());
         let v = verdict(&launches(&drift[..7]), &launches(&slower[..7]), INTERLEAVED);
         assert_eq!(v.compared, "launch medians");
+    }
+
+    #[test]
+    fn exact_allocation_counts_are_compared_at_the_counters_resolution() {
+        // Two A/A runs of an amortised allocator that calibrated different sample sizes.
+        let counted = |allocs: f64, ops: u64| {
+            let mut file = run(&BASE, &BASE, allocs);
+            file.cells[0].ops = Some(ops);
+            file
+        };
+        let (a, b) = (counted(1.067733, 4813), counted(1.067752, 5284));
+        for (base, current) in [(&a, &b), (&b, &a)] {
+            let v = verdict(base, current, STORED);
+            assert!(v.allocs_exact);
+            assert_eq!(v.allocs, Judgement::Unchanged, "{v:?}");
+        }
+        // One allocation more per operation, or one per hundred, is still caught.
+        for more in [1.0, 0.01] {
+            let v = verdict(&a, &counted(1.067733 + more, 4813), STORED);
+            assert_eq!(v.allocs, Judgement::Regression, "+{more}: {v:?}");
+        }
+        // Without the sample size, the comparison stays exact.
+        let unsized_run = |allocs: f64| {
+            let mut file = run(&BASE, &BASE, allocs);
+            file.cells[0].ops = None;
+            file
+        };
+        let v = verdict(&unsized_run(1.0), &unsized_run(1.0001), STORED);
+        assert_eq!(v.allocs, Judgement::Regression);
+    }
+
+    #[test]
+    fn varying_allocation_counts_of_single_launch_stored_runs_are_not_judged() {
+        // Contention-dependent counts: each process lands somewhere else.
+        let varying = |samples: &[f64]| {
+            let mut file = run(&[], &BASE, samples[0]);
+            file.cells[0].allocs_per_op_samples = samples.to_vec();
+            file
+        };
+        let a = varying(&[0.090, 0.092, 0.095, 0.091, 0.093]);
+        let b = varying(&[0.150, 0.152, 0.149, 0.155, 0.151]);
+        let v = verdict(&a, &b, STORED);
+        assert!(!v.allocs_exact);
+        assert_eq!(v.allocs, Judgement::OneLaunchNotJudged, "{v:?}");
+        assert!(!v.judged());
+        assert_eq!(gate(&a, &b, STORED).unwrap().outcome, Outcome::Inconclusive);
+        // Measured interleaved, the same change is judged.
+        let v = verdict(&a, &b, INTERLEAVED);
+        assert_eq!(v.allocs, Judgement::Regression, "{v:?}");
     }
 
     #[test]
