@@ -224,6 +224,44 @@ pub fn mann_whitney_u(a: &[f64], b: &[f64]) -> Option<MannWhitney> {
     })
 }
 
+/// The largest p-value that is still significant when `p_values` (one rank test per cell)
+/// are judged together at false discovery rate `alpha` (Benjamini-Hochberg): the k-th
+/// smallest p-value counts if it is at most `k / m * alpha`, and so do all smaller ones.
+/// When no cell really changed, this keeps the chance of any false alarm at `alpha`, however
+/// many cells are gated; with one cell it is plain `p < alpha`. The cutoff returned is a
+/// strict bound: a p-value counts when it is below it.
+pub fn benjamini_hochberg_cutoff(p_values: &[f64], alpha: f64) -> f64 {
+    let mut sorted = p_values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let m = sorted.len() as f64;
+    // With nothing significant, the bar the most significant cell would have had to pass.
+    let mut cutoff = alpha / m.max(1.0);
+    for (k, &p) in sorted.iter().enumerate() {
+        if p < (k + 1) as f64 / m * alpha {
+            // This p-value and every smaller one count: a cutoff just above it.
+            cutoff = cutoff.max(p.next_up());
+        }
+    }
+    cutoff
+}
+
+/// How far the launches of one run lie apart: the range of their medians, without the
+/// lowest and the highest when there are five or more, so that one launch disturbed by a
+/// neighbour does not blind the gate to a whole cell.
+pub fn run_to_run_spread(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let kept = if sorted.len() >= 5 {
+        &sorted[1..sorted.len() - 1]
+    } else {
+        &sorted[..]
+    };
+    match (kept.first(), kept.last()) {
+        (Some(lo), Some(hi)) => hi - lo,
+        _ => 0.0,
+    }
+}
+
 /// The result of a Wilcoxon signed-rank test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Wilcoxon {

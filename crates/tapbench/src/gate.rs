@@ -41,7 +41,10 @@ use std::fmt::Write;
 
 use anyhow::Result;
 use serde::Serialize;
-use tapbench_measure::stats::{is_bimodal, mann_whitney_u, summarize, wilcoxon_signed_rank};
+use tapbench_measure::stats::{
+    benjamini_hochberg_cutoff, is_bimodal, mann_whitney_u, run_to_run_spread, summarize,
+    wilcoxon_signed_rank,
+};
 
 use crate::results::{CellResult, ResultsFile, Status};
 use crate::table::format_ns;
@@ -135,7 +138,7 @@ pub struct CellGate {
     pub time: Judgement,
     /// The smallest increase of the median, in ns, that could count as a regression: the
     /// largest of the threshold, the noise floor and (runs not interleaved) the spread of
-    /// either run's launch medians (see [`run_to_run_spread`]). What this cell can detect,
+    /// either run's launch medians (see `tapbench_measure::stats::run_to_run_spread`). What this cell can detect,
     /// measured.
     pub detectable_ns: Option<f64>,
     /// Allocations per op of the baseline.
@@ -198,7 +201,7 @@ pub struct GateReport {
     /// Cells whose time was put to the rank test.
     pub tested: usize,
     /// A cell's p-value must be below this to count: `alpha` for one cell, stricter for
-    /// many (Benjamini-Hochberg; see [`benjamini_hochberg_cutoff`]).
+    /// many (Benjamini-Hochberg; see `tapbench_measure::stats::benjamini_hochberg_cutoff`).
     pub p_cutoff: f64,
     /// Cells that regressed in time or allocations.
     pub regressions: usize,
@@ -282,27 +285,6 @@ pub fn gate(
         only_in_current: matched.only_in_current,
         cells,
     })
-}
-
-/// The largest p-value that is still significant when `p_values` (one rank test per cell)
-/// are judged together at false discovery rate `alpha` (Benjamini-Hochberg): the k-th
-/// smallest p-value counts if it is at most `k / m * alpha`, and so do all smaller ones.
-/// When no cell really changed, this keeps the chance of any false alarm at `alpha`, however
-/// many cells are gated; with one cell it is plain `p < alpha`. The cutoff returned is a
-/// strict bound: a p-value counts when it is below it.
-pub fn benjamini_hochberg_cutoff(p_values: &[f64], alpha: f64) -> f64 {
-    let mut sorted = p_values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let m = sorted.len() as f64;
-    // With nothing significant, the bar the most significant cell would have had to pass.
-    let mut cutoff = alpha / m.max(1.0);
-    for (k, &p) in sorted.iter().enumerate() {
-        if p < (k + 1) as f64 / m * alpha {
-            // This p-value and every smaller one count: a cutoff just above it.
-            cutoff = cutoff.max(p.next_up());
-        }
-    }
-    cutoff
 }
 
 fn gate_cell(
@@ -414,23 +396,6 @@ fn gate_cell(
     (out.allocs_exact, out.allocs) =
         judge_allocs(base, current, options.alloc_tolerance, one_launch_stored);
     out
-}
-
-/// How far the launches of one run lie apart: the range of their medians, without the
-/// lowest and the highest when there are five or more, so that one launch disturbed by a
-/// neighbour does not blind the gate to a whole cell.
-pub fn run_to_run_spread(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let kept = if sorted.len() >= 5 {
-        &sorted[1..sorted.len() - 1]
-    } else {
-        &sorted[..]
-    };
-    match (kept.first(), kept.last()) {
-        (Some(lo), Some(hi)) => hi - lo,
-        _ => 0.0,
-    }
 }
 
 /// The smallest difference of allocations per operation that two exact counts can show
