@@ -142,6 +142,19 @@ fn value_task_allocations<C: Config>() {
         inline.ops_per_sample,
         inline.bytes_per_op
     );
+    // One boxed future per call at sync_ratio 1: the marginal count, from batches of two
+    // sizes, is that one allocation per operation.
+    let case = value_task("boxed", 1.0);
+    let boxed =
+        measure_case_on(&host, &case, tiny_plan()).unwrap_or_else(|e| panic!("{case}: {e}"));
+    let marginal = boxed
+        .marginal_allocs_per_op
+        .expect("the counting allocator is installed and several samples were taken");
+    assert!(
+        (marginal - 1.0).abs() <= 2.0 / boxed.ops_per_sample as f64,
+        "{case} on {}: {marginal} marginal allocations per op",
+        C::INFO.id
+    );
     for ratio in [0.0, 0.5, 0.9, 1.0] {
         let case = value_task("boxed", ratio);
         let boxed =

@@ -35,6 +35,7 @@
 
 pub mod alloc;
 pub mod latency;
+pub mod probe;
 pub mod sampler;
 pub mod stats;
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::alloc::{self, AllocSnapshot};
 use crate::latency::LatencyRecorder;
+use crate::probe::Probe;
 
 /// The future of one batch of iterations.
 pub type BatchFuture<'a, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'a>>;
@@ -126,9 +127,10 @@ impl SamplingPlan {
 /// Everything measured for one cell.
 #[derive(Debug, Clone)]
 pub struct Measurement {
-    /// Iterations per sample after calibration.
+    /// Iterations per sample after calibration (the first sample runs twice as many).
     pub iters_per_sample: u64,
-    /// Operations per sample (`iters_per_sample * ops_per_iter`).
+    /// Operations per sample (`iters_per_sample * ops_per_iter`; the first sample runs
+    /// twice as many).
     pub ops_per_sample: u64,
     /// Nanoseconds per operation, one value per sample, in the order taken.
     pub sample_ns_per_op: Vec<f64>,
@@ -141,6 +143,18 @@ pub struct Measurement {
     /// allocator is not installed): equal values mean the workload allocates
     /// deterministically.
     pub sample_allocs_per_op: Vec<f64>,
+    /// Allocations that one more operation adds: the first sample runs twice the
+    /// iterations of the others, and this is the difference of its count and the others'
+    /// mean, divided by the difference in operations. Unlike [`allocs_per_op`]
+    /// (an average, which spreads allocations made once per batch over however many
+    /// operations calibration chose) it does not depend on the batch size. `None` without
+    /// the counting allocator or with fewer than two samples.
+    ///
+    /// [`allocs_per_op`]: Measurement::allocs_per_op
+    pub marginal_allocs_per_op: Option<f64>,
+    /// Nanoseconds of one run of the machine-speed [`Probe`], timed just before each
+    /// sample, in the order taken: how fast the machine ran while the samples were taken.
+    pub probe_ns: Vec<f64>,
     /// Latencies recorded during the samples (warm-up excluded), merged.
     pub latency: Option<LatencyRecorder>,
     /// Iterations run during warm-up and calibration.
@@ -207,7 +221,12 @@ pub async fn sample<B: BatchRunner + ?Sized>(
 
     let mut sample_ns_per_op = Vec::with_capacity(plan.samples);
     let mut sample_allocs_per_op = Vec::with_capacity(plan.samples);
+    let mut probe = Probe::new();
+    let mut probe_ns = Vec::with_capacity(plan.samples);
+    // Allocations of the first (double) sample and of the others, for the marginal count.
+    let mut first_allocs = 0u64;
     let mut allocs = AllocSnapshot::default();
+    let mut total_ops = 0u64;
     let mut latency: Option<LatencyRecorder> = None;
     let sampling_start = Instant::now();
     for taken in 0..plan.samples.max(1) {
@@ -217,13 +236,26 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         if taken >= plan.min_samples.max(1) && over_budget {
             break;
         }
-        let (elapsed, batch_allocs) = timed_batch(runner, iters_per_sample, plan.inject).await?;
-        let recorded = runner.check_batch(iters_per_sample)?;
+        probe_ns.push(probe.run_ns());
+        // The first sample runs twice the iterations: the allocations of two batch sizes
+        // give the marginal count.
+        let iters = if taken == 0 {
+            iters_per_sample.saturating_mul(2)
+        } else {
+            iters_per_sample
+        };
+        let ops = iters.saturating_mul(ops_per_iter);
+        let (elapsed, batch_allocs) = timed_batch(runner, iters, plan.inject).await?;
+        let recorded = runner.check_batch(iters)?;
         batches_checked += 1;
-        sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops_per_sample as f64);
+        sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops as f64);
         if counting {
-            sample_allocs_per_op.push(batch_allocs.allocs as f64 / ops_per_sample as f64);
+            sample_allocs_per_op.push(batch_allocs.allocs as f64 / ops as f64);
         }
+        if taken == 0 {
+            first_allocs = batch_allocs.allocs;
+        }
+        total_ops = total_ops.saturating_add(ops);
         allocs.allocs += batch_allocs.allocs;
         allocs.bytes += batch_allocs.bytes;
         if let Some(recorded) = recorded {
@@ -233,7 +265,12 @@ pub async fn sample<B: BatchRunner + ?Sized>(
             }
         }
     }
-    let total_ops = ops_per_sample as f64 * sample_ns_per_op.len() as f64;
+    let others = sample_ns_per_op.len().saturating_sub(1) as f64;
+    let marginal_allocs_per_op = (counting && others > 0.0).then(|| {
+        let others_mean = (allocs.allocs - first_allocs) as f64 / others;
+        (first_allocs as f64 - others_mean) / ops_per_sample as f64
+    });
+    let total_ops = total_ops as f64;
     Ok(Measurement {
         iters_per_sample,
         ops_per_sample,
@@ -241,6 +278,8 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         allocs_per_op: counting.then(|| allocs.allocs as f64 / total_ops),
         bytes_per_op: counting.then(|| allocs.bytes as f64 / total_ops),
         sample_allocs_per_op,
+        marginal_allocs_per_op,
+        probe_ns,
         latency,
         warmup_iters,
         batches_checked,

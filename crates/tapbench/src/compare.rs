@@ -342,6 +342,7 @@ mod tests {
             outliers: 0,
             samples: samples.to_vec(),
             launch_medians: Vec::new(),
+            probe_ns: Vec::new(),
         });
         c.allocs_per_op = Some(allocs);
         c

@@ -9,8 +9,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tapbench_core::Params;
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes.
+///
+/// Version 2 added each launch's machine-speed probe time (`probe_ns`) and the marginal
+/// allocation count (`marginal_allocs_per_op`); both are optional, so version 1 files are
+/// still read (without them).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The schema versions this build reads.
+pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [1, 2];
 
 /// A whole results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,6 +133,12 @@ pub struct TimeNsPerOp {
     /// process than from sample to sample.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub launch_medians: Vec<f64>,
+    /// The median time of the machine-speed probe in each launch, nanoseconds, in launch
+    /// order (one value for a cell measured in one process): how fast the machine ran while
+    /// the launch was measured (see `tapbench_measure::probe`). Empty in files written
+    /// before schema version 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probe_ns: Vec<f64>,
 }
 
 /// Latency percentiles of single operations, nanoseconds.
@@ -180,6 +193,11 @@ pub struct CellResult {
     /// deterministically, and the gate compares its allocations exactly).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocs_per_op_samples: Vec<f64>,
+    /// Allocations one more operation adds (all threads): measured from batches of two
+    /// sizes, so unlike `allocs_per_op` it does not move with the calibrated batch size
+    /// (see `tapbench_measure::Measurement::marginal_allocs_per_op`). The mean over launches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marginal_allocs_per_op: Option<f64>,
     /// Per-operation latency percentiles, for workloads that have them.
     pub latency_ns: Option<LatencyNs>,
     /// Whether the workload's answer was checked in the measured run.

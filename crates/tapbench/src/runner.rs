@@ -110,6 +110,7 @@ impl CellRequest {
             allocs_per_op: None,
             bytes_per_op: None,
             allocs_per_op_samples: Vec::new(),
+            marginal_allocs_per_op: None,
             latency_ns: None,
             verified: false,
             wall_s: 0.0,
@@ -140,7 +141,11 @@ pub fn execute(request: &CellRequest) -> CellResult {
 }
 
 /// The statistics of `samples` (ns per op), kept with the samples themselves.
-fn time_per_op(samples: Vec<f64>, launch_medians: Vec<f64>) -> Option<TimeNsPerOp> {
+fn time_per_op(
+    samples: Vec<f64>,
+    launch_medians: Vec<f64>,
+    probe_ns: Vec<f64>,
+) -> Option<TimeNsPerOp> {
     let s = summarize(&samples)?;
     Some(TimeNsPerOp {
         median: s.median,
@@ -151,6 +156,7 @@ fn time_per_op(samples: Vec<f64>, launch_medians: Vec<f64>) -> Option<TimeNsPerO
         outliers: s.outliers_low + s.outliers_high,
         samples,
         launch_medians,
+        probe_ns,
     })
 }
 
@@ -165,11 +171,15 @@ fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
     let mut result = request.unmeasured(Status::Ok, String::new());
     result.error = None;
     result.ops = Some(m.ops_per_sample);
-    result.time_ns_per_op = time_per_op(m.sample_ns_per_op.clone(), Vec::new());
+    let probe = summarize(&m.probe_ns)
+        .map(|s| vec![s.median])
+        .unwrap_or_default();
+    result.time_ns_per_op = time_per_op(m.sample_ns_per_op.clone(), Vec::new(), probe);
     result.throughput_ops_per_s = throughput(&result.time_ns_per_op);
     result.allocs_per_op = m.allocs_per_op;
     result.bytes_per_op = m.bytes_per_op;
     result.allocs_per_op_samples = m.sample_allocs_per_op.clone();
+    result.marginal_allocs_per_op = m.marginal_allocs_per_op;
     result.latency_ns = m
         .latency
         .as_ref()
@@ -411,13 +421,28 @@ pub fn add_launch(so_far: CellResult, launch: CellResult) -> CellResult {
             .flat_map(|t| t.samples.iter().copied())
             .collect()
     };
+    let probes = |c: &CellResult| -> Vec<f64> {
+        c.time_ns_per_op
+            .iter()
+            .flat_map(|t| t.probe_ns.iter().copied())
+            .collect()
+    };
     let medians = [launch_medians(&so_far), launch_medians(&launch)].concat();
     let pooled = [samples(&so_far), samples(&launch)].concat();
+    // Probe times only when every launch has one, so they stay aligned with the medians.
+    let probe_ns = [probes(&so_far), probes(&launch)].concat();
+    let probe_ns = if probe_ns.len() == medians.len() {
+        probe_ns
+    } else {
+        Vec::new()
+    };
     let mut merged = so_far;
-    merged.time_ns_per_op = time_per_op(pooled, medians);
+    merged.time_ns_per_op = time_per_op(pooled, medians, probe_ns);
     merged.throughput_ops_per_s = throughput(&merged.time_ns_per_op);
     merged.allocs_per_op = mean(merged.allocs_per_op, launch.allocs_per_op);
     merged.bytes_per_op = mean(merged.bytes_per_op, launch.bytes_per_op);
+    merged.marginal_allocs_per_op =
+        mean(merged.marginal_allocs_per_op, launch.marginal_allocs_per_op);
     merged
         .allocs_per_op_samples
         .extend(launch.allocs_per_op_samples);
@@ -474,7 +499,7 @@ mod tests {
         let file: ResultsFile =
             serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap();
         let mut cell = file.cells[0].clone();
-        cell.time_ns_per_op = time_per_op(samples.to_vec(), Vec::new());
+        cell.time_ns_per_op = time_per_op(samples.to_vec(), Vec::new(), Vec::new());
         cell.allocs_per_op = Some(allocs);
         cell.allocs_per_op_samples = vec![allocs; samples.len()];
         cell.wall_s = 1.0;

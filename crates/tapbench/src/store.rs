@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::results::{ResultsFile, SCHEMA_VERSION};
+use crate::results::{ResultsFile, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION};
 
 /// A results file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -69,11 +69,14 @@ pub fn read_results(path: &Path) -> Result<ResultsFile, StoreError> {
                 "no `schema_version`: not a tapbench results file".into(),
             ))
         }
-        Some(v) if v.as_u64() == Some(SCHEMA_VERSION as u64) => {}
+        Some(v)
+            if v.as_u64()
+                .is_some_and(|v| READABLE_SCHEMA_VERSIONS.iter().any(|r| u64::from(*r) == v)) => {}
         Some(v) => {
             return Err(schema(format!(
-                "unknown schema_version {v} (this tapbench reads version {SCHEMA_VERSION}; \
-                 use a matching tapbench)"
+                "unknown schema_version {v} (this tapbench reads versions {:?}, writes \
+                 {SCHEMA_VERSION}; use a matching tapbench)",
+                READABLE_SCHEMA_VERSIONS
             )))
         }
     }

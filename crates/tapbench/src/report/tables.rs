@@ -215,6 +215,7 @@ fn row_cells(row: &Row<'_>, with_latency: bool) -> Vec<String> {
             .map(format_rate)
             .unwrap_or_else(|| "-".into()),
         opt(c.allocs_per_op, 2),
+        opt(c.marginal_allocs_per_op, 2),
         opt(c.bytes_per_op, 0),
     ];
     if with_latency {
@@ -238,6 +239,7 @@ pub fn workload_table(section: &Section<'_>) -> Table {
         ("Ratio", true),
         ("ops/s", true),
         ("allocs/op", true),
+        ("marginal allocs/op", true),
         ("bytes/op", true),
     ];
     if with_latency {
