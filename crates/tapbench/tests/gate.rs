@@ -150,6 +150,74 @@ fn the_gate_passes_a_a_and_catches_injected_regressions() {
     }
 }
 
+/// Two stored smoke runs, one launch per cell: the gate cannot tell a 2x change from
+/// launch-to-launch noise there, but a delay of 200 ns per operation on cells of a few
+/// nanoseconds is far beyond the single-launch bound and is named as a regression, while
+/// the same code against itself is inconclusive (exit 3), never a regression.
+#[test]
+fn stored_single_launch_runs_are_judged_beyond_the_single_launch_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let selection = [
+        "--profile",
+        "smoke",
+        "--runtime",
+        "tokio-ct,smol-local",
+        "--workload",
+        "value_task",
+        "--variant",
+        "inline",
+        "--param",
+        "sync_ratio=1",
+    ];
+    let run = |name: &str, extra: &[&str]| -> PathBuf {
+        let path = dir.path().join(name);
+        let out = Command::new(EXE)
+            .arg("run")
+            .args(selection)
+            .args(["--no-report", "--out", path.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let (a, b) = (run("a.json", &[]), run("b.json", &[]));
+    let slow = run("slow.json", &["--inject-delay-ns", "200"]);
+    let gate = |current: &Path, extra: &[&str]| -> (Output, serde_json::Value) {
+        let out = Command::new(EXE)
+            .args(["gate", "--baseline", a.to_str().unwrap()])
+            .args(["--current", current.to_str().unwrap(), "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out, json)
+    };
+    let (out, json) = gate(&slow, &[]);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    for id in [
+        "tokio-ct/value_task/inline/sync_ratio=1",
+        "smol-local/value_task/inline/sync_ratio=1",
+    ] {
+        let v = verdict(&json, id);
+        assert_eq!(v["time"], "regression", "{v}");
+        assert!(
+            v["note"].as_str().unwrap().contains("single-launch bound"),
+            "{v}"
+        );
+    }
+    let (out, json) = gate(&b, &[]);
+    assert_eq!(out.status.code(), Some(3), "{json:#}");
+    assert_eq!(json["regressions"], 0);
+    assert_eq!(json["outcome"], "inconclusive");
+    let (out, _) = gate(&b, &["--accept-inconclusive"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn bad_gate_input_exits_2() {
     let dir = tempfile::tempdir().unwrap();
