@@ -143,8 +143,8 @@ fn unreadable_results_files_get_one_line_naming_the_file() {
         ("array.json", "[1, 2]", "schema_version"),
         (
             "future.json",
-            r#"{"schema_version": 2, "cells": []}"#,
-            "unknown schema_version 2",
+            r#"{"schema_version": 3, "cells": []}"#,
+            "unknown schema_version 3",
         ),
         (
             "old.json",
@@ -425,10 +425,12 @@ fn launches_run_pass_by_pass_and_resume_completes_the_missing_ones() {
     resume(&path);
     for cell in cells(&path) {
         assert_eq!(launches_of(&cell), 3, "{cell}");
-        // Five smoke samples per launch, pooled; the allocation samples likewise.
+        // Ten smoke samples per launch, pooled; the allocation samples likewise; one
+        // machine-speed probe time per launch.
         let t = &cell["time_ns_per_op"];
-        assert_eq!(t["samples"].as_array().unwrap().len(), 15, "{cell}");
-        assert_eq!(cell["allocs_per_op_samples"].as_array().unwrap().len(), 15);
+        assert_eq!(t["samples"].as_array().unwrap().len(), 30, "{cell}");
+        assert_eq!(cell["allocs_per_op_samples"].as_array().unwrap().len(), 30);
+        assert_eq!(t["probe_ns"].as_array().unwrap().len(), 3, "{cell}");
     }
 }
 
@@ -548,7 +550,7 @@ fn results_files_have_every_field() {
     ] {
         assert!(!v[field].is_null(), "missing {field}");
     }
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     for field in ["os", "cpu_model", "logical_cpus", "rustc", "runtime_crates"] {
         assert!(!v["env"][field].is_null(), "missing env.{field}");
     }
@@ -566,9 +568,11 @@ fn results_files_have_every_field() {
     for field in ["median", "ci95_low", "ci95_high", "cv"] {
         assert!(t[field].as_f64().is_some(), "time_ns_per_op.{field}");
     }
-    assert_eq!(t["samples"].as_array().unwrap().len(), 5);
+    assert_eq!(t["samples"].as_array().unwrap().len(), 10);
+    assert_eq!(t["probe_ns"].as_array().unwrap().len(), 1);
     assert!(measured["throughput_ops_per_s"].as_f64().unwrap() > 0.0);
     assert!(measured["allocs_per_op"].as_f64().is_some());
+    assert!(measured["marginal_allocs_per_op"].as_f64().is_some());
     assert!(measured["bytes_per_op"].as_f64().is_some());
     for field in ["p50", "p90", "p99", "p999", "max", "count"] {
         assert!(
