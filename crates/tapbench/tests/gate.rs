@@ -31,11 +31,19 @@ const CELLS: [&str; 1] = ["smol-local/spawn/spawn_await"];
 /// The stored baseline (it says which cells to run) and a copy of the binary as the
 /// baseline's build.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
-    let baseline = dir.join("baseline.json");
+    let baseline = run_into(&dir.join("baseline.json"), &SELECTION, &[]);
+    let old_exe = dir.join("tapbench-baseline");
+    std::fs::copy(EXE, &old_exe).unwrap();
+    (baseline, old_exe)
+}
+
+/// Runs `selection` (plus `extra` flags) into `path`, without a report, and returns `path`.
+fn run_into(path: &Path, selection: &[&str], extra: &[&str]) -> PathBuf {
     let out = Command::new(EXE)
         .arg("run")
-        .args(SELECTION)
-        .args(["--no-report", "--out", baseline.to_str().unwrap()])
+        .args(selection)
+        .args(["--no-report", "--out", path.to_str().unwrap()])
+        .args(extra)
         .output()
         .unwrap();
     assert!(
@@ -43,9 +51,7 @@ fn setup(dir: &Path) -> (PathBuf, PathBuf) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let old_exe = dir.join("tapbench-baseline");
-    std::fs::copy(EXE, &old_exe).unwrap();
-    (baseline, old_exe)
+    path.to_path_buf()
 }
 
 /// Gates this build against the baseline's build, interleaved, with `extra` flags; returns
@@ -169,22 +175,7 @@ fn stored_single_launch_runs_are_judged_beyond_the_single_launch_bound() {
         "--param",
         "sync_ratio=1",
     ];
-    let run = |name: &str, extra: &[&str]| -> PathBuf {
-        let path = dir.path().join(name);
-        let out = Command::new(EXE)
-            .arg("run")
-            .args(selection)
-            .args(["--no-report", "--out", path.to_str().unwrap()])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        path
-    };
+    let run = |name: &str, extra: &[&str]| run_into(&dir.path().join(name), &selection, extra);
     let (a, b) = (run("a.json", &[]), run("b.json", &[]));
     let slow = run("slow.json", &["--inject-delay-ns", "200"]);
     let gate = |current: &Path, extra: &[&str]| -> (Output, serde_json::Value) {
