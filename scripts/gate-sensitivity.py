@@ -1,29 +1,39 @@
 #!/usr/bin/env python3
-"""Measure the tapbench gate on this machine.
+"""Measure the tapbench gate on this machine: false alarms and detection, per cell.
 
-A stored baseline of a few small cells defines what is run. Then, in the chosen mode:
-  - REPS A/A gates (the same code against itself), counting how often the gate fails
-    (false alarms);
-  - for each injected slowdown (a percentage of each cell's baseline median, added to every
-    operation with --inject-delay-ns), REPS gates per cell, counting how often the gate
-    flags that cell as a time regression.
+Five cells, one of each kind the gate must serve, on tokio-ct:
+
+  sub-10 ns        value_task/inline (sync_ratio 1): a call that completes synchronously
+  allocation-bound value_task/boxed (sync_ratio 1): one boxed future per call
+  spawn-bound      spawn/spawn_await
+  channel-bound    producer_consumer/native_channel, bounded, one producer, one consumer
+  timer-bound      when_all/join_all over ten 1 ms sleeps
+
+A baseline of those cells is measured once. Then, in the chosen mode:
+  - REPS_AA A/A gates of all five cells (the same code against itself), counting the gates
+    that fail (false alarms) and the cell verdicts that are regressions or not judged;
+  - for each injected slowdown (a percentage of each cell's baseline median, busy-spun in
+    every operation with --inject-delay-ns, fractions of a nanosecond included), REPS gates
+    of that cell alone, counting how often the gate flags it as a time regression.
+Every gate's wall time is recorded. Nothing is retried. The gate runs with --noise-ns 0, so
+that a sub-nanosecond change of a 4 ns cell is judged on its evidence alone.
 
 Modes:
-  interleaved  `gate --baseline-exe`: the baseline build and this build run launch by launch,
-               alternating (here both are this build), as the CI job does.
-  stored       the stored baseline against a fresh run measured minutes later.
+  paired   `gate --baseline-exe`: the baseline's build (here a copy of this build) and this
+           build run launch by launch, and launch i of each side are judged as a pair.
+  stored   the stored baseline against a fresh run of this build measured minutes later.
 
-Prints a Markdown summary: the false-alarm rate and the smallest slowdown detected in every
-repetition. Nothing is retried.
+Prints a Markdown summary; --raw FILE keeps every gate's verdict as JSON.
 
-    python3 scripts/gate-sensitivity.py [--mode interleaved|stored] [--reps 10]
-        [--profile smoke] [--launches 10] [--slowdowns 5,10,20]
+    python3 scripts/gate-sensitivity.py --mode paired [--launches 16] [--reps-aa 20]
+        [--reps 10] [--slowdowns 2,3,5,10,20] [--profile smoke] [--raw FILE]
 """
 
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,18 +42,23 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TAPBENCH = os.path.join(ROOT, "target", "release", "tapbench")
 
-# Small cells on two runtimes: sub-microsecond calls and spawns, whose times move with the
-# machine's state, and timer-bound cells (ten 1 ms sleeps), whose times hardly move.
-SELECTIONS = [
-    ["--runtime", "tokio-ct,smol-local", "--workload", "value_task,spawn",
-     "--variant", "boxed,spawn_await", "--param", "sync_ratio=1"],
-    ["--runtime", "tokio-ct,smol-local", "--workload", "when_all", "--variant", "join_all",
-     "--param", "n=10", "--param", "op=sleep_1ms"],
+# (kind, selection): each selection picks exactly one cell.
+CELLS = [
+    ("sub-10 ns", ["--workload", "value_task", "--variant", "inline", "--param", "sync_ratio=1"]),
+    ("allocation-bound",
+     ["--workload", "value_task", "--variant", "boxed", "--param", "sync_ratio=1"]),
+    ("spawn-bound", ["--workload", "spawn", "--variant", "spawn_await"]),
+    ("channel-bound",
+     ["--workload", "producer_consumer", "--variant", "native_channel", "--param", "bounded=true",
+      "--param", "producers=1", "--param", "consumers=1"]),
+    ("timer-bound",
+     ["--workload", "when_all", "--variant", "join_all", "--param", "n=10",
+      "--param", "op=sleep_1ms"]),
 ]
-
+RUNTIME = "tokio-ct"
 
 # Verdicts that are neither a regression nor a pass.
-NOT_JUDGED = ("multimodal_not_judged", "one_launch_not_judged")
+NOT_JUDGED = ("multimodal_not_judged", "one_launch_not_judged", "not_comparable")
 
 
 def tapbench(*args, check=True):
@@ -55,13 +70,20 @@ def tapbench(*args, check=True):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["interleaved", "stored"], default="interleaved")
-    parser.add_argument("--reps", type=int, default=10)
+    parser.add_argument("--mode", choices=["paired", "stored"], default="paired")
+    parser.add_argument("--reps-aa", type=int, default=20, help="A/A gates (default 20)")
+    parser.add_argument("--reps", type=int, default=10, help="gates per slowdown and cell")
     parser.add_argument("--profile", default="smoke")
-    parser.add_argument("--launches", type=int, default=10)
-    parser.add_argument("--slowdowns", default="5,10,20")
+    parser.add_argument("--launches", type=int, default=None,
+                        help="launches a side (default: 16 paired, 10 stored)")
+    parser.add_argument("--slowdowns", default=None,
+                        help="percentages (default: 2,3,5,10,20 paired; "
+                             "2,3,5,10,20,50,100 stored)")
+    parser.add_argument("--raw", help="write every gate's verdict to this JSON file")
     args = parser.parse_args()
-    slowdowns = [float(s) for s in args.slowdowns.split(",")]
+    launches = args.launches or (16 if args.mode == "paired" else 10)
+    slowdowns = [float(s) for s in (args.slowdowns or (
+        "2,3,5,10,20" if args.mode == "paired" else "2,3,5,10,20,50,100")).split(",")]
 
     if not os.path.exists(TAPBENCH):
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", "tapbench"], cwd=ROOT,
@@ -71,99 +93,132 @@ def main():
     # A copy of the binary plays the baseline's build.
     old_exe = os.path.join(work, "tapbench-baseline")
     shutil.copy2(TAPBENCH, old_exe)
-    base_path = os.path.join(work, "baseline.json")
     baseline = None
-    for i, selection in enumerate(SELECTIONS):
+    kinds = {}
+    for i, (kind, selection) in enumerate(CELLS):
         part_path = os.path.join(work, f"baseline-{i}.json")
-        tapbench("run", "--profile", args.profile, "--launches", str(args.launches),
-                 "--no-report", "--out", part_path, *selection)
+        tapbench("run", "--profile", args.profile, "--launches", str(launches), "--no-report",
+                 "--out", part_path, "--runtime", RUNTIME, *selection)
         with open(part_path) as f:
             part = json.load(f)
+        ok = [c for c in part["cells"] if c["status"] == "ok"]
+        if len(ok) != 1:
+            sys.exit(f"the {kind} selection measured {len(ok)} cells, not 1")
+        kinds[ok[0]["id"]] = kind
+        part["cells"] = ok
         if baseline is None:
             baseline = part
         else:
-            baseline["cells"] += part["cells"]
+            baseline["cells"] += ok
+    base_path = os.path.join(work, "baseline.json")
     with open(base_path, "w") as f:
         json.dump(baseline, f)
-    cells = [c for c in baseline["cells"] if c["status"] == "ok"]
-    print(f"baseline: {len(cells)} cells, {args.profile} profile, {args.launches} launches, "
+    cells = baseline["cells"]
+    print(f"baseline: {len(cells)} cells, {args.profile} profile, {launches} launches, "
           f"mode {args.mode}", file=sys.stderr)
 
-    counter = [0]
+    raw = []
 
-    def gate(base_file, extra=()):
-        counter[0] += 1
-        out_path = os.path.join(work, f"gate-{counter[0]}.json")
+    def gate(base_file, what, extra=()):
+        out_path = os.path.join(work, f"gate-{len(raw)}.json")
         cmd = ["gate", "--baseline", base_file, "--format", "json", "--out", out_path,
-               "--launches", str(args.launches), *extra]
-        if args.mode == "interleaved":
-            cmd += ["--baseline-exe", old_exe]
+               "--launches", str(launches), "--noise-ns", "0", *extra]
+        if args.mode == "paired":
+            cmd += ["--baseline-exe", old_exe, "--profile", args.profile]
+        t0 = time.time()
         out = tapbench(*cmd, check=False)
-        # 0 passed, 1 regressed, 3 inconclusive (no regression, some cells not judged).
+        seconds = time.time() - t0
+        # 0 passed, 1 regressed, 3 inconclusive.
         if out.returncode not in (0, 1, 3):
             sys.exit(f"gate failed ({out.returncode}): {out.stderr.strip()}")
-        return out.returncode, json.loads(out.stdout)
+        report = json.loads(out.stdout)
+        raw.append({"what": what, "exit": out.returncode, "seconds": seconds,
+                    "report": report})
+        for path in (out_path, out_path.replace(".json", "-baseline.json")):
+            if os.path.exists(path):
+                os.remove(path)
+        return out.returncode, report, seconds
 
-    # A/A.
-    alarms, cell_alarms, not_judged = 0, 0, 0
+    # A/A: all cells at once.
+    aa_exits = []
+    aa_regressed, aa_not_judged = {}, {}
     detects = {c["id"]: [] for c in cells}
-    for i in range(args.reps):
-        code, report = gate(base_path)
-        alarms += code == 1
-        cell_alarms += report["regressions"]
-        skipped = report["multimodal"] + report["one_launch"]
-        not_judged += skipped
+    for i in range(args.reps_aa):
+        code, report, seconds = gate(base_path, "A/A")
+        aa_exits.append(code)
         for v in report["cells"]:
+            aa_regressed[v["id"]] = aa_regressed.get(v["id"], 0) + (v["time"] == "regression"
+                                                                    or v["allocs"] == "regression")
+            aa_not_judged[v["id"]] = aa_not_judged.get(v["id"], 0) + (v["time"] in NOT_JUDGED)
             if v["detectable_ns"] is not None and v["base_median_ns"]:
                 detects[v["id"]].append(100.0 * v["detectable_ns"] / v["base_median_ns"])
-        print(f"A/A {i + 1}/{args.reps}: exit {code} ({report['outcome']}), "
-              f"{report['regressions']} regressed, {skipped} not judged", file=sys.stderr)
+        print(f"A/A {i + 1}/{args.reps_aa}: exit {code} ({report['outcome']}), "
+              f"{report['regressions']} regressed, {report['not_judged']} not judged, "
+              f"{seconds:.0f} s", file=sys.stderr)
 
     # Injected slowdowns, one cell at a time (a baseline file holding only that cell).
-    detected, unjudged = {}, {}
+    detected, unjudged, seconds_per_gate = {}, {}, {c["id"]: [] for c in cells}
     for cell in cells:
         one = dict(baseline, cells=[cell])
         one_path = os.path.join(work, "one-cell.json")
         with open(one_path, "w") as f:
             json.dump(one, f)
         for pct in slowdowns:
-            delay = max(1, round(cell["time_ns_per_op"]["median"] * pct / 100.0))
+            delay = cell["time_ns_per_op"]["median"] * pct / 100.0
             hits, skipped = 0, 0
             for _ in range(args.reps):
-                _, report = gate(one_path, ["--inject-delay-ns", str(delay)])
-                hits += report["cells"][0]["time"] == "regression"
-                skipped += report["cells"][0]["time"] in NOT_JUDGED
+                _, report, seconds = gate(one_path, f"+{pct:g}% {cell['id']}",
+                                          ["--inject-delay-ns", f"{delay:.4f}"])
+                seconds_per_gate[cell["id"]].append(seconds)
+                verdict = report["cells"][0]["time"]
+                hits += verdict == "regression"
+                skipped += verdict in NOT_JUDGED
             detected[(pct, cell["id"])] = hits
             unjudged[(pct, cell["id"])] = skipped
-            print(f"+{pct:g}% ({delay} ns) on {cell['id']}: {hits}/{args.reps} "
+            print(f"+{pct:g}% ({delay:.3f} ns) on {cell['id']}: {hits}/{args.reps} "
                   f"({skipped} not judged)", file=sys.stderr)
 
-    print(f"# Gate sensitivity ({args.mode}, {args.profile} profile, {args.launches} launches "
-          f"per cell, {args.reps} repetitions, {time.time() - started:.0f} s)\n")
-    print(f"- A/A false alarms: {alarms} of {args.reps} gates failed ({cell_alarms} of "
-          f"{args.reps * len(cells)} cell verdicts were regressions, {not_judged} not judged).")
+    if args.raw:
+        with open(args.raw, "w") as f:
+            json.dump({"mode": args.mode, "profile": args.profile, "launches": launches,
+                       "gates": raw}, f)
+
+    aa_failed = sum(code == 1 for code in aa_exits)
+    aa_inconclusive = sum(code == 3 for code in aa_exits)
+    mode = ("paired (interleaved, `--baseline-exe`)" if args.mode == "paired"
+            else "stored baseline against a fresh run")
+    print(f"# Gate sensitivity: {mode}, {args.profile} profile, {launches} launches a side\n")
+    print(f"Measured in {(time.time() - started) / 60:.0f} min on {RUNTIME}; nothing retried.\n")
+    print(f"- A/A: {aa_failed} of {args.reps_aa} gates failed (exit 1), {aa_inconclusive} "
+          f"inconclusive (exit 3), {args.reps_aa - aa_failed - aa_inconclusive} passed; "
+          f"median wall time of an A/A gate of {len(cells)} cells "
+          f"{statistics.median(g['seconds'] for g in raw if g['what'] == 'A/A'):.0f} s.")
     everywhere = [p for p in slowdowns
                   if all(detected[(p, c["id"])] == args.reps for c in cells)]
     if everywhere:
-        print(f"- Smallest injected slowdown detected in {args.reps} of {args.reps} "
-              f"repetitions on every cell: {min(everywhere):g}%.")
+        print(f"- Smallest injected slowdown caught in {args.reps} of {args.reps} gates on "
+              f"every cell: +{min(everywhere):g}%.")
     else:
-        print("- No injected slowdown was detected in every repetition on every cell.")
-    print("\nDetected: repetitions in which the gate flagged the injected slowdown (in "
-          "brackets: how many of the others were not judged). Detects: the median over the "
-          "A/A gates of the smallest change the gate would have flagged (its `detects` "
-          "column).\n")
-    print("| cell | median ns/op | detects | " + " | ".join(f"+{p:g}%" for p in slowdowns)
-          + " |")
-    print("|---|---:|---:|" + "---:|" * len(slowdowns))
+        print("- No injected slowdown was caught in every gate on every cell.")
+    print("\nA/A: of the A/A gates, how many flagged the cell (regressions) and how many did "
+          "not judge it. Detects: the median over the A/A gates of the smallest change the "
+          "gate would have flagged. +N%: gates out of "
+          f"{args.reps} that flagged the injected slowdown (in brackets: not judged). "
+          "Gate time: median wall time of one gate of the cell.\n")
+    print("| kind | cell | median ns/op | A/A flagged | A/A not judged | detects | "
+          + " | ".join(f"+{p:g}%" for p in slowdowns) + " | gate time |")
+    print("|---|---|---:|---:|---:|---:|" + "---:|" * len(slowdowns) + "---:|")
     for c in cells:
         row = " | ".join(
             f"{detected[(p, c['id'])]}/{args.reps}"
             + (f" ({unjudged[(p, c['id'])]})" if unjudged[(p, c["id"])] else "")
             for p in slowdowns)
         d = sorted(detects[c["id"]])
-        d = f"+{d[len(d) // 2]:.0f}%" if d else "-"
-        print(f"| {c['id']} | {c['time_ns_per_op']['median']:.1f} | {d} | {row} |")
+        d = f"+{d[len(d) // 2]:.1f}%" if d else "-"
+        print(f"| {kinds[c['id']]} | {c['id']} | {c['time_ns_per_op']['median']:.1f} | "
+              f"{aa_regressed.get(c['id'], 0)}/{args.reps_aa} | "
+              f"{aa_not_judged.get(c['id'], 0)}/{args.reps_aa} | {d} | {row} | "
+              f"{statistics.median(seconds_per_gate[c['id']]):.1f} s |")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -87,8 +87,9 @@ pub struct RunArgs {
     pub launches: Option<u16>,
     /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
     /// to prove what a gate detects).
-    #[arg(long, value_name = "NS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
-    pub inject_delay_ns: u64,
+    /// Fractions are kept (0.2 adds 1 us to a batch of 5,000 operations).
+    #[arg(long, value_name = "NS", default_value_t = 0.0, value_parser = parse_delay)]
+    pub inject_delay_ns: f64,
     /// Calibration: make this many extra heap allocations per measured operation.
     #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub inject_allocs: u64,
@@ -127,12 +128,38 @@ pub struct CompareArgs {
     pub base: PathBuf,
     /// The results file being judged.
     pub current: PathBuf,
-    /// Smallest change of the median, in percent, that counts as faster or slower.
-    #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
-    pub threshold: f64,
+    /// The judging thresholds (the same as `gate`'s).
+    #[command(flatten)]
+    pub judging: JudgingArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: CompareFormat,
+}
+
+/// The thresholds of the judging engine, shared by `compare` and `gate` so that the two
+/// judge the same two files alike.
+#[derive(Debug, clap::Args)]
+pub struct JudgingArgs {
+    /// Smallest change of the median, in percent, that counts as a change.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
+    pub threshold: f64,
+    /// Smallest absolute change of the median, in nanoseconds, that counts as a change.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
+    pub noise_ns: f64,
+    /// Allocations per operation that may be added before it counts as a regression.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative)]
+    pub alloc_tolerance: f64,
+}
+
+impl JudgingArgs {
+    /// The engine's policy.
+    pub fn policy(&self) -> crate::judge::Policy {
+        crate::judge::Policy {
+            threshold_pct: self.threshold,
+            noise_ns: self.noise_ns,
+            alloc_tolerance: self.alloc_tolerance,
+        }
+    }
 }
 
 /// Formats of `compare`.
@@ -181,22 +208,16 @@ pub struct GateArgs {
     #[arg(long, value_enum, requires = "baseline_exe")]
     pub profile: Option<Profile>,
     /// Calibration: busy-spin nanoseconds added to every operation of this build's run.
-    #[arg(long, value_name = "NS", default_value_t = 0, conflicts_with = "current",
-          value_parser = clap::value_parser!(u64).range(0..=1_000_000_000))]
-    pub inject_delay_ns: u64,
+    #[arg(long, value_name = "NS", default_value_t = 0.0, conflicts_with = "current",
+          value_parser = parse_delay)]
+    pub inject_delay_ns: f64,
     /// Calibration: allocations added to every operation of this build's run.
     #[arg(long, value_name = "K", default_value_t = 0, conflicts_with = "current",
           value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub inject_allocs: u64,
-    /// Smallest change of the median, in percent, that can be a regression.
-    #[arg(long, default_value_t = 5.0, value_parser = parse_threshold)]
-    pub threshold: f64,
-    /// Smallest absolute change of the median, in nanoseconds, that can be a regression.
-    #[arg(long, default_value_t = 1.0, value_parser = parse_non_negative)]
-    pub noise_ns: f64,
-    /// Allocations per operation that may be added without failing the gate.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative)]
-    pub alloc_tolerance: f64,
+    /// The judging thresholds (the same as `compare`'s).
+    #[command(flatten)]
+    pub judging: JudgingArgs,
     /// Time budget of one launch of a cell in seconds, for the fresh run.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub cell_timeout: Option<u64>,
@@ -246,5 +267,13 @@ fn parse_non_negative(raw: &str) -> Result<f64, String> {
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("`{raw}` is not a non-negative number")),
+    }
+}
+
+/// An injected delay per operation: a number of nanoseconds from 0 to one second.
+fn parse_delay(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1e9).contains(&v) => Ok(v),
+        _ => Err(format!("`{raw}` is not a delay from 0 to 1000000000 ns")),
     }
 }

@@ -1,33 +1,47 @@
-//! `tapbench compare BASE CURRENT`: per cell present in both files, the ratio of medians, a
-//! Mann-Whitney U test on the samples, the change in allocations per operation and a
-//! verdict; cells present in only one file are listed, not dropped.
+//! `tapbench compare BASE CURRENT`: every cell present in both files with its verdict on
+//! time and on allocations; cells present in only one file are listed, not dropped.
+//!
+//! Compare is the judging engine's ([`crate::judge`]) listing policy: the verdicts are the
+//! ones `tapbench gate` reaches on the same two files with the same thresholds, shown for
+//! every cell instead of turned into an exit code.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
-use tapbench_measure::stats::mann_whitney_u;
 
+use crate::judge::{judge, CellVerdict, Judgement, Policy, ALPHA};
 use crate::report::csv::quote;
-use crate::results::{CellResult, ResultsFile, Status, TimeNsPerOp};
+use crate::results::ResultsFile;
 use crate::table::format_ns;
 
-/// Significance level of the rank test: a change needs p below this.
-pub const ALPHA: f64 = 0.01;
-
-/// What changed in one cell.
+/// What changed in one aspect of a cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Significantly faster by more than the threshold.
+    /// Significantly faster (fewer allocations) by more than the thresholds.
     Faster,
-    /// Significantly slower by more than the threshold.
+    /// Significantly slower (more allocations) by more than the thresholds.
     Slower,
-    /// No significant change beyond the threshold.
+    /// No change beyond the thresholds.
     Same,
+    /// Measured on both sides, but the measurements cannot support a verdict (multimodal
+    /// launches, or one launch a side within the single-launch bound).
+    NotJudged,
     /// One side did not measure the cell (failed, skipped, timed out).
     NotComparable,
+}
+
+impl From<Judgement> for Verdict {
+    fn from(j: Judgement) -> Self {
+        match j {
+            Judgement::Regression => Verdict::Slower,
+            Judgement::Improvement => Verdict::Faster,
+            Judgement::Unchanged => Verdict::Same,
+            Judgement::MultimodalNotJudged | Judgement::OneLaunchNotJudged => Verdict::NotJudged,
+            Judgement::NotComparable => Verdict::NotComparable,
+        }
+    }
 }
 
 impl Verdict {
@@ -36,7 +50,16 @@ impl Verdict {
             Verdict::Faster => "faster",
             Verdict::Slower => "slower",
             Verdict::Same => "same",
+            Verdict::NotJudged => "not judged",
             Verdict::NotComparable => "not comparable",
+        }
+    }
+
+    fn allocs_str(self) -> &'static str {
+        match self {
+            Verdict::Faster => "fewer",
+            Verdict::Slower => "more",
+            other => other.as_str(),
         }
     }
 }
@@ -50,11 +73,15 @@ pub struct CellComparison {
     pub base_median_ns: Option<f64>,
     /// Median ns/op in CURRENT.
     pub current_median_ns: Option<f64>,
-    /// CURRENT median over BASE median.
+    /// CURRENT median over BASE median; for paired launches, the median of the pairs'
+    /// ratios.
     pub ratio: Option<f64>,
-    /// Two-sided Mann-Whitney U p-value of the launch medians (both runs with several
-    /// launches) or of the samples.
+    /// The distribution-free 95% interval of the ratio (paired launches only).
+    pub ratio_ci95: Option<[f64; 2]>,
+    /// p-value of the rank test on time (see `compared`).
     pub p_value: Option<f64>,
+    /// What the rank test compared: `paired launches`, `launch medians` or `samples`.
+    pub compared: &'static str,
     /// Allocations per op in BASE.
     pub base_allocs_per_op: Option<f64>,
     /// Allocations per op in CURRENT.
@@ -63,17 +90,46 @@ pub struct CellComparison {
     pub allocs_change: Option<f64>,
     /// The verdict on time.
     pub verdict: Verdict,
-    /// Why a cell is not comparable.
+    /// The verdict on allocations (`slower`: more allocations).
+    pub allocs: Verdict,
+    /// Why a cell was not judged or is not comparable.
     pub note: Option<String>,
+}
+
+impl From<CellVerdict> for CellComparison {
+    fn from(v: CellVerdict) -> Self {
+        CellComparison {
+            allocs_change: match (v.base_allocs_per_op, v.current_allocs_per_op) {
+                (Some(b), Some(c)) => Some(c - b),
+                _ => None,
+            },
+            id: v.id,
+            base_median_ns: v.base_median_ns,
+            current_median_ns: v.current_median_ns,
+            ratio: v.ratio,
+            ratio_ci95: v.ratio_ci95,
+            p_value: v.p_value,
+            compared: v.compared,
+            base_allocs_per_op: v.base_allocs_per_op,
+            current_allocs_per_op: v.current_allocs_per_op,
+            verdict: v.time.into(),
+            allocs: v.allocs.into(),
+            note: v.note,
+        }
+    }
 }
 
 /// The whole comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
-    /// Relative change below which a significant difference is still "same".
-    pub threshold: f64,
-    /// Significance level of the rank test.
+    /// The thresholds used.
+    pub policy: Policy,
+    /// Whether the files were the two sides of one interleaved run (judged in pairs).
+    pub interleaved: bool,
+    /// Significance level of the comparison as a whole.
     pub alpha: f64,
+    /// The p-value a cell needed (Benjamini-Hochberg over the cells tested).
+    pub p_cutoff: f64,
     /// Cells in both files, in BASE order.
     pub cells: Vec<CellComparison>,
     /// Ids only in BASE.
@@ -82,144 +138,22 @@ pub struct Comparison {
     pub only_in_current: Vec<String>,
 }
 
-/// The cells of two results files, matched by id.
-#[derive(Debug)]
-pub struct Matched<'a> {
-    /// `(base, current)` pairs of the cells in both files, in BASE order.
-    pub pairs: Vec<(&'a CellResult, &'a CellResult)>,
-    /// Ids only in BASE.
-    pub only_in_base: Vec<String>,
-    /// Ids only in CURRENT.
-    pub only_in_current: Vec<String>,
-}
-
-/// Matches the cells of `base` and `current` by id.
-///
-/// # Errors
-///
-/// The files have no cell in common; `what` names the two files in the message.
-pub fn match_cells<'a>(
-    base: &'a ResultsFile,
-    current: &'a ResultsFile,
-    what: &str,
-) -> Result<Matched<'a>> {
-    let current_by_id: BTreeMap<&str, &CellResult> =
-        current.cells.iter().map(|c| (c.id.as_str(), c)).collect();
-    let base_ids: BTreeMap<&str, ()> = base.cells.iter().map(|c| (c.id.as_str(), ())).collect();
-    let pairs: Vec<_> = base
-        .cells
-        .iter()
-        .filter_map(|b| current_by_id.get(b.id.as_str()).map(|c| (b, *c)))
-        .collect();
-    if pairs.is_empty() {
-        bail!(
-            "{what} have no cell in common ({} and {} cells); compare runs of the same \
-             selection",
-            base.cells.len(),
-            current.cells.len()
-        );
-    }
-    Ok(Matched {
-        pairs,
-        only_in_base: base
-            .cells
-            .iter()
-            .filter(|c| !current_by_id.contains_key(c.id.as_str()))
-            .map(|c| c.id.clone())
-            .collect(),
-        only_in_current: current
-            .cells
-            .iter()
-            .filter(|c| !base_ids.contains_key(c.id.as_str()))
-            .map(|c| c.id.clone())
-            .collect(),
-    })
-}
-
-/// Compares `current` with `base`; `threshold_pct` is the smallest change, in percent, that
-/// counts as faster or slower.
+/// Compares `current` with `base` under `policy`.
 ///
 /// # Errors
 ///
 /// The files have no cell in common.
-pub fn compare(
-    base: &ResultsFile,
-    current: &ResultsFile,
-    threshold_pct: f64,
-) -> Result<Comparison> {
-    let threshold = threshold_pct / 100.0;
-    let matched = match_cells(base, current, "the two results files")?;
+pub fn compare(base: &ResultsFile, current: &ResultsFile, policy: Policy) -> Result<Comparison> {
+    let judged = judge(base, current, policy, "the two results files")?;
     Ok(Comparison {
-        threshold,
+        policy,
+        interleaved: judged.interleaved,
         alpha: ALPHA,
-        cells: matched
-            .pairs
-            .iter()
-            .map(|(b, c)| compare_cell(b, c, threshold))
-            .collect(),
-        only_in_base: matched.only_in_base,
-        only_in_current: matched.only_in_current,
+        p_cutoff: judged.p_cutoff,
+        cells: judged.cells.into_iter().map(CellComparison::from).collect(),
+        only_in_base: judged.only_in_base,
+        only_in_current: judged.only_in_current,
     })
-}
-
-fn compare_cell(base: &CellResult, current: &CellResult, threshold: f64) -> CellComparison {
-    let median = |c: &CellResult| c.time_ns_per_op.as_ref().map(|t| t.median);
-    let mut out = CellComparison {
-        id: base.id.clone(),
-        base_median_ns: median(base),
-        current_median_ns: median(current),
-        ratio: None,
-        p_value: None,
-        base_allocs_per_op: base.allocs_per_op,
-        current_allocs_per_op: current.allocs_per_op,
-        allocs_change: match (base.allocs_per_op, current.allocs_per_op) {
-            (Some(b), Some(c)) => Some(c - b),
-            _ => None,
-        },
-        verdict: Verdict::NotComparable,
-        note: None,
-    };
-    if base.status != Status::Ok || current.status != Status::Ok {
-        out.note = Some(format!(
-            "{} in BASE, {} in CURRENT",
-            base.status.as_str(),
-            current.status.as_str()
-        ));
-        return out;
-    }
-    let (Some(b), Some(c)) = (&base.time_ns_per_op, &current.time_ns_per_op) else {
-        out.note = Some("no samples".into());
-        return out;
-    };
-    out.ratio = (b.median > 0.0).then(|| c.median / b.median);
-    let (bs, cs, _) = rank_test_values(b, c);
-    out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
-    out.verdict = match (out.ratio, out.p_value) {
-        (Some(ratio), Some(p)) if p < ALPHA && ratio > 1.0 + threshold => Verdict::Slower,
-        (Some(ratio), Some(p)) if p < ALPHA && ratio < 1.0 / (1.0 + threshold) => Verdict::Faster,
-        (Some(_), Some(_)) => Verdict::Same,
-        _ => Verdict::NotComparable,
-    };
-    out
-}
-
-/// What a rank test between two runs of a cell compares: the launches' medians when both
-/// ran in several processes (samples of one process share its layout, frequency and
-/// neighbours, so pooling them would overstate the evidence), else the samples. The third
-/// value names which.
-pub fn rank_test_values<'a>(
-    base: &'a TimeNsPerOp,
-    current: &'a TimeNsPerOp,
-) -> (&'a [f64], &'a [f64], &'static str) {
-    if base.launch_medians.len() >= 2 && current.launch_medians.len() >= 2 {
-        (
-            &base.launch_medians,
-            &current.launch_medians,
-            "launch medians",
-        )
-    } else {
-        (&base.samples, &current.samples, "samples")
-    }
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {
@@ -230,20 +164,37 @@ fn num(v: Option<f64>, digits: usize) -> String {
 /// Markdown for people.
 pub fn markdown(cmp: &Comparison) -> String {
     let count = |v: Verdict| cmp.cells.iter().filter(|c| c.verdict == v).count();
+    let allocs = |v: Verdict| cmp.cells.iter().filter(|c| c.allocs == v).count();
+    let p = &cmp.policy;
     let mut out = format!(
-        "# tapbench compare\n\n{} cells in both files: {} faster, {} slower, {} same, {} not \
-         comparable (a change needs Mann-Whitney p < {} and a ratio beyond {:.1}%).\n\n",
+        "# tapbench compare\n\n{} cells in both files ({}). Time: {} faster, {} slower, {} \
+         same, {} not judged, {} not comparable. Allocations: {} fewer, {} more.\n\nA time \
+         change needs a rank-test p-value below {:.2e} ({} as a whole, Benjamini-Hochberg), a \
+         ratio beyond {}% and a difference beyond {} ns; allocations are compared exactly \
+         (tolerance {} per op) where they are deterministic. `tapbench gate` judges the same \
+         files the same way.\n\n",
         cmp.cells.len(),
+        if cmp.interleaved {
+            "the two sides of one interleaved run: launches judged in pairs"
+        } else {
+            "measured at different times"
+        },
         count(Verdict::Faster),
         count(Verdict::Slower),
         count(Verdict::Same),
+        count(Verdict::NotJudged),
         count(Verdict::NotComparable),
+        allocs(Verdict::Faster),
+        allocs(Verdict::Slower),
+        cmp.p_cutoff,
         cmp.alpha,
-        cmp.threshold * 100.0
+        p.threshold_pct,
+        p.noise_ns,
+        p.alloc_tolerance,
     );
     out.push_str(
-        "| cell | base ns/op | current ns/op | ratio | p | allocs/op base | allocs/op current | \
-         verdict |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
+        "| cell | base ns/op | current ns/op | ratio | p | time | allocs/op base | allocs/op \
+         current | allocs |\n|---|---:|---:|---:|---:|---|---:|---:|---|\n",
     );
     for c in &cmp.cells {
         let verdict = match &c.note {
@@ -252,7 +203,7 @@ pub fn markdown(cmp: &Comparison) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c.id,
             c.base_median_ns
                 .map(format_ns)
@@ -260,13 +211,17 @@ pub fn markdown(cmp: &Comparison) -> String {
             c.current_median_ns
                 .map(format_ns)
                 .unwrap_or_else(|| "-".into()),
-            num(c.ratio, 3),
+            match (c.ratio, c.ratio_ci95) {
+                (Some(r), Some([lo, hi])) => format!("{r:.3} [{lo:.3}, {hi:.3}]"),
+                (r, _) => num(r, 3),
+            },
             c.p_value
                 .map(|p| format!("{p:.2e}"))
                 .unwrap_or_else(|| "-".into()),
+            verdict,
             num(c.base_allocs_per_op, 2),
             num(c.current_allocs_per_op, 2),
-            verdict
+            c.allocs.allocs_str()
         );
     }
     for (title, ids) in [
@@ -287,13 +242,13 @@ pub fn markdown(cmp: &Comparison) -> String {
 pub fn csv(cmp: &Comparison) -> String {
     let mut out = String::from(
         "id,base_median_ns_per_op,current_median_ns_per_op,ratio,p_value,base_allocs_per_op,\
-         current_allocs_per_op,allocs_change,verdict,note\n",
+         current_allocs_per_op,allocs_change,verdict,allocs_verdict,note\n",
     );
     let n = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     for c in &cmp.cells {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             quote(&c.id),
             n(c.base_median_ns),
             n(c.current_median_ns),
@@ -303,14 +258,15 @@ pub fn csv(cmp: &Comparison) -> String {
             n(c.current_allocs_per_op),
             n(c.allocs_change),
             c.verdict.as_str(),
+            c.allocs.allocs_str(),
             quote(c.note.as_deref().unwrap_or(""))
         );
     }
     for id in &cmp.only_in_base {
-        let _ = writeln!(out, "{},,,,,,,,only in base,", quote(id));
+        let _ = writeln!(out, "{},,,,,,,,only in base,,", quote(id));
     }
     for id in &cmp.only_in_current {
-        let _ = writeln!(out, "{},,,,,,,,only in current,", quote(id));
+        let _ = writeln!(out, "{},,,,,,,,only in current,,", quote(id));
     }
     out
 }
@@ -318,6 +274,8 @@ pub fn csv(cmp: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gate::gate;
+    use crate::results::{CellResult, Interleaved, Side, TimeNsPerOp};
 
     fn file(cells: Vec<CellResult>) -> ResultsFile {
         let mut f: ResultsFile =
@@ -326,12 +284,13 @@ mod tests {
         f
     }
 
-    fn cell(id: &str, samples: &[f64], allocs: f64) -> CellResult {
+    /// A cell whose launches have these medians (one launch: these are its samples).
+    fn cell(id: &str, launch_medians: &[f64], allocs: f64) -> CellResult {
         let fixture: ResultsFile =
             serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap();
         let mut c = fixture.cells[0].clone();
         c.id = id.to_string();
-        let mut sorted = samples.to_vec();
+        let mut sorted = launch_medians.to_vec();
         sorted.sort_by(f64::total_cmp);
         c.time_ns_per_op = Some(TimeNsPerOp {
             median: sorted[sorted.len() / 2],
@@ -340,61 +299,53 @@ mod tests {
             ci_coverage: 0.95,
             cv: 0.01,
             outliers: 0,
-            samples: samples.to_vec(),
-            launch_medians: Vec::new(),
+            samples: launch_medians.to_vec(),
+            launch_medians: if launch_medians.len() > 1 {
+                launch_medians.to_vec()
+            } else {
+                Vec::new()
+            },
             probe_ns: Vec::new(),
         });
         c.allocs_per_op = Some(allocs);
+        c.allocs_per_op_samples = vec![allocs; launch_medians.len()];
         c
     }
 
-    #[test]
-    fn several_launches_are_compared_by_their_medians_not_their_pooled_samples() {
-        // Twelve samples a side, clearly apart - but from two processes a side: two launch
-        // medians cannot make a rank test significant, so this is no evidence of a change.
-        let with_launches = |samples: &[f64], medians: &[f64]| {
-            let mut c = cell("a", samples, 1.0);
-            c.time_ns_per_op.as_mut().unwrap().launch_medians = medians.to_vec();
-            c
-        };
-        let low: Vec<f64> = (0..12).map(|i| 100.0 + f64::from(i) * 0.1).collect();
-        let high: Vec<f64> = low.iter().map(|x| x * 1.5).collect();
-        let pooled = compare(
-            &file(vec![cell("a", &low, 1.0)]),
-            &file(vec![cell("a", &high, 1.0)]),
-            5.0,
-        )
-        .unwrap();
-        assert_eq!(pooled.cells[0].verdict, Verdict::Slower);
-        let by_launch = compare(
-            &file(vec![with_launches(&low, &[100.3, 100.8])]),
-            &file(vec![with_launches(&high, &[150.4, 151.2])]),
-            5.0,
-        )
-        .unwrap();
-        assert!(by_launch.cells[0].p_value.unwrap() > 0.3);
-        assert_eq!(by_launch.cells[0].verdict, Verdict::Same);
+    fn one_launch(id: &str, samples: &[f64]) -> CellResult {
+        let mut c = cell(id, samples, 1.0);
+        c.time_ns_per_op.as_mut().unwrap().launch_medians.clear();
+        c
+    }
+
+    const BASE: [f64; 8] = [100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 100.8, 99.2];
+
+    fn scaled(k: f64) -> Vec<f64> {
+        BASE.iter().map(|x| x * k).collect()
     }
 
     #[test]
-    fn verdicts_need_significance_and_size() {
+    fn verdicts_need_significance_size_and_more_than_one_launch() {
+        let low: Vec<f64> = (0..12).map(|i| 100.0 + f64::from(i) * 0.1).collect();
+        let high: Vec<f64> = low.iter().map(|x| x * 1.5).collect();
         let base = file(vec![
-            cell("a", &[100.0, 101.0, 99.0, 100.5, 99.5, 100.2], 1.0),
-            cell("b", &[100.0, 101.0, 99.0, 100.5, 99.5, 100.2], 1.0),
-            cell("c", &[100.0, 101.0, 99.0, 100.5, 99.5, 100.2], 1.0),
-            cell("d", &[100.0, 101.0, 99.0, 100.5, 99.5, 100.2], 1.0),
-            cell("gone", &[1.0], 0.0),
+            cell("a", &BASE, 1.0),
+            cell("b", &BASE, 1.0),
+            cell("c", &BASE, 1.0),
+            one_launch("d", &low),
+            cell("gone", &BASE, 0.0),
         ]);
         let current = file(vec![
-            cell("a", &[120.0, 121.0, 119.0, 120.5, 119.5, 120.2], 2.0),
-            cell("b", &[80.0, 81.0, 79.0, 80.5, 79.5, 80.2], 1.0),
+            cell("a", &scaled(1.2), 2.0),
+            cell("b", &scaled(0.8), 1.0),
             // Significant but within the 5% threshold.
-            cell("c", &[102.0, 103.0, 101.5, 102.5, 101.8, 102.2], 1.0),
-            // A big median change that the samples cannot support (one sample each side).
-            cell("d", &[150.0], 1.0),
-            cell("new", &[1.0], 0.0),
+            cell("c", &scaled(1.02), 1.0),
+            // Twelve samples a side, clearly apart, but from one process a side: within the
+            // single-launch bound that is no evidence of a change.
+            one_launch("d", &high),
+            cell("new", &BASE, 0.0),
         ]);
-        let cmp = compare(&base, &current, 5.0).unwrap();
+        let cmp = compare(&base, &current, Policy::default()).unwrap();
         let v: Vec<_> = cmp.cells.iter().map(|c| c.verdict).collect();
         assert_eq!(
             v,
@@ -402,26 +353,89 @@ mod tests {
                 Verdict::Slower,
                 Verdict::Faster,
                 Verdict::Same,
-                Verdict::Same
+                Verdict::NotJudged
             ]
         );
+        assert_eq!(cmp.cells[0].allocs, Verdict::Slower);
         assert_eq!(cmp.cells[0].allocs_change, Some(1.0));
+        assert_eq!(cmp.cells[1].allocs, Verdict::Same);
         assert!((cmp.cells[0].ratio.unwrap() - 1.2).abs() < 0.01);
+        assert_eq!(cmp.cells[0].compared, "launch medians");
         assert_eq!(cmp.only_in_base, ["gone"]);
         assert_eq!(cmp.only_in_current, ["new"]);
         let md = markdown(&cmp);
         assert!(
-            md.contains("1 faster, 1 slower, 2 same") && md.contains("- gone"),
+            md.contains("1 faster, 1 slower, 1 same, 1 not judged")
+                && md.contains("0 fewer, 1 more")
+                && md.contains("- gone"),
             "{md}"
         );
-        assert!(csv(&cmp).contains("gone,,,,,,,,only in base,"));
+        assert!(csv(&cmp).contains("gone,,,,,,,,only in base,,"));
+        assert!(csv(&cmp).contains(",slower,more,"), "{}", csv(&cmp));
+    }
+
+    #[test]
+    fn compare_and_gate_reach_the_same_verdicts_on_the_same_files() {
+        // Paired launches that drift together: judged in pairs only when the files say
+        // they are the two sides of one interleaved run, in compare as in the gate.
+        let drift: Vec<f64> = (0..12).map(|i| 100.0 + 8.0 * f64::from(i)).collect();
+        let slower: Vec<f64> = drift.iter().map(|x| x * 1.06).collect();
+        let levels = [100.0, 100.5, 99.8, 130.0, 130.4, 129.9, 100.2, 130.1];
+        let cells = |k: f64, current: bool| {
+            vec![
+                cell("steady", &scaled(k), 1.0),
+                cell(
+                    "drift",
+                    &drift.iter().map(|x| x * k).collect::<Vec<_>>(),
+                    1.0,
+                ),
+                cell("drift+6%", if current { &slower } else { &drift }, 1.0),
+                cell("levels", &levels.map(|x| x * k), 1.0),
+                one_launch("single", &scaled(k * 4.5)),
+                one_launch("single-near", &scaled(k)),
+            ]
+        };
+        for interleaved in [false, true] {
+            for k in [1.0, 1.1, 0.9] {
+                let (mut base, mut current) = (file(cells(1.0, false)), file(cells(k, true)));
+                if interleaved {
+                    for (f, side) in [(&mut base, Side::Baseline), (&mut current, Side::Current)] {
+                        f.interleaved = Some(Interleaved {
+                            run: "r".into(),
+                            side,
+                        });
+                    }
+                }
+                let cmp = compare(&base, &current, Policy::default()).unwrap();
+                let gated = gate(&base, &current, Policy::default()).unwrap();
+                assert_eq!(cmp.interleaved, interleaved);
+                assert_eq!(gated.options.interleaved, interleaved);
+                for (c, g) in cmp.cells.iter().zip(&gated.cells) {
+                    assert_eq!(c.id, g.id);
+                    assert_eq!(c.verdict, Verdict::from(g.time), "{} k={k}", c.id);
+                    assert_eq!(c.allocs, Verdict::from(g.allocs), "{}", c.id);
+                    assert_eq!(c.p_value, g.p_value);
+                }
+                if k == 1.0 {
+                    // The paired test sees the 6% change that drift hides from the
+                    // unpaired one.
+                    let paired = &cmp.cells[2];
+                    let expect = if interleaved {
+                        Verdict::Slower
+                    } else {
+                        Verdict::Same
+                    };
+                    assert_eq!(paired.verdict, expect, "{paired:?}");
+                }
+            }
+        }
     }
 
     #[test]
     fn files_with_nothing_in_common_are_refused() {
         let a = file(vec![cell("a", &[1.0], 0.0)]);
         let b = file(vec![cell("b", &[1.0], 0.0)]);
-        assert!(compare(&a, &b, 5.0)
+        assert!(compare(&a, &b, Policy::default())
             .unwrap_err()
             .to_string()
             .contains("no cell in common"));

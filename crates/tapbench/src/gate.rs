@@ -1,79 +1,26 @@
 //! `tapbench gate`: a CI performance gate whose verdict can be trusted on a noisy machine.
 //!
-//! A time regression needs all three of: a two-sided Mann-Whitney U test on the samples
-//! significant at p < 0.01, a ratio of medians above the threshold (default 5%), and an
-//! absolute difference of medians above the noise floor (default 1 ns). The samples are the
-//! medians of the launches (separate processes) when both runs have several. The cells'
-//! p-values are judged together (Benjamini-Hochberg at 1%), so that gating the whole matrix
-//! does not turn the 1% of chance per cell into a false alarm in most gates; with one cell
-//! this is plain p < 0.01.
-//!
-//! How far two runs of the same code differ depends on when they ran: on a shared machine
-//! whole phases of seconds to minutes run 10-40% slower. Runs measured at different times
-//! (a stored baseline) are therefore judged more strictly than interleaved ones: a change
-//! must also exceed the spread of either run's own launch medians (its run-to-run noise,
-//! each cell's launches being spread over the run), and a run with one launch per cell
-//! cannot show that noise, so its times are judged only beyond [`SINGLE_LAUNCH_BOUND`],
-//! in units of the machine-speed probe each launch timed (`tapbench_measure::probe`);
-//! inside the bound they are not judged. Runs measured interleaved
-//! (`--baseline-exe`) see the same machine states launch by launch and need neither rule;
-//! their launches are judged in pairs - launch i of the baseline's build and launch i of
-//! this build ran back to back - by a Wilcoxon signed-rank test of the pairs' log-ratios,
-//! and the ratio reported is the median of the pairs' ratios with its distribution-free
-//! 95% interval.
-//! Cells whose samples fall into two separate levels on either side are reported as
-//! "multimodal, not judged" instead of raising a false alarm. Allocations are judged exactly where the workload
-//! allocates deterministically (every sample of both runs has the same count): a
-//! regression is any increase beyond the tolerance (default 0) and the counter's
-//! resolution, two allocations per sample window on either side (see [`alloc_resolution`]).
-//! Counts that vary from sample to sample depend on contention and scheduling, and vary
-//! from process to process as time does: like time, they are not judged from stored runs
-//! with one launch per cell, and otherwise must move beyond both runs' own ranges. Where allocations vary from
-//! sample to sample (timers, channel blocks), an increase must also be significant by the
-//! rank test and larger than the baseline's own sample-to-sample range.
+//! The gate is a policy over the judging engine ([`crate::judge`]): every shared cell is
+//! judged there, exactly as `tapbench compare` judges it, and the gate turns the verdicts
+//! into one outcome and an exit code.
 //!
 //! No PASS without a verdict: the gate's [`Outcome`] is `regressed` when any cell regressed,
 //! else `inconclusive` when any cell measured in the baseline could not be judged
-//! (multimodal, one launch per cell, not measured now in a comparable way), else `passed`.
-//! A cell measured in the baseline that no longer measures (failed, timed out or skipped
-//! now) is a regression. Cells that measured in neither run (skipped or failed in both) have
+//! (multimodal, one launch per cell, not measured now in a comparable way) or none was,
+//! else `passed`. Cells that measured in neither run (skipped or failed in both) have
 //! nothing to judge and are only listed.
 
 use std::fmt::Write;
 
 use anyhow::Result;
 use serde::Serialize;
-use tapbench_measure::stats::{
-    benjamini_hochberg_cutoff, is_bimodal, mann_whitney_u, run_to_run_spread, summarize,
-    wilcoxon_signed_rank,
-};
 
-use crate::results::{CellResult, ResultsFile, Status, TimeNsPerOp};
+use crate::judge::{judge, judgement_text};
+pub use crate::judge::{CellVerdict as CellGate, Judgement, Policy, ALPHA, SINGLE_LAUNCH_BOUND};
+use crate::results::ResultsFile;
 use crate::table::format_ns;
 
-/// Significance level of the rank test.
-pub const ALPHA: f64 = 0.01;
-
-/// How far apart two single launches of a cell must be before the gate calls it a change:
-/// beyond anything launch-to-launch variation produced on a 2-core shared machine. Over
-/// 5,670 pairs of smoke launches of 42 cells (tokio-ct and smol-local, value_task and
-/// spawn) two launches of the same code differed by up to 3.57x in units of the
-/// machine-speed probe (3.75x in raw time; p99 1.63x, p99.9 3.03x), the widest being
-/// `spawn/blocking`, whose cost is a cross-CPU wake. Inside the bound a single launch
-/// proves nothing - a 2x slowdown is as likely as noise - so such a cell is not judged
-/// and the gate is inconclusive; beyond it, a change is a verdict. A cell whose samples
-/// within either launch spread wider (highest over lowest) gets that spread as its bound:
-/// `smol-local/spawn/blocking` lands in one launch at 11 us per operation and in the next
-/// at 55 us, depending on whether the blocking thread wakes on the same CPU, and its
-/// samples show it (11 to 193 us within the fast launch).
-pub const SINGLE_LAUNCH_BOUND: f64 = 4.0;
-
-/// The fewest launch pairs judged as pairs: below 8, no two-sided signed-rank test can
-/// reach p < 0.01 (its smallest p-value is 2 / 2^n), so fewer pairs are compared by their
-/// medians instead.
-pub const MIN_PAIRS: usize = 8;
-
-/// The gate's settings.
+/// The settings a gate ran with, as its report records them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GateOptions {
     /// Smallest relative change of the median that counts, in percent.
@@ -82,28 +29,9 @@ pub struct GateOptions {
     pub noise_ns: f64,
     /// Allocations per operation that may be added before it counts as a regression.
     pub alloc_tolerance: f64,
-    /// Whether both sides were measured in one interleaved run (`--baseline-exe`): their
-    /// launches are then exchangeable, so the rank test stays valid even when the samples
-    /// fall into several levels, and multimodal cells are judged (and noted).
+    /// Whether the two files were the two sides of one interleaved run
+    /// (`--baseline-exe`), judged launch pair by launch pair.
     pub interleaved: bool,
-}
-
-/// What the gate concluded about one aspect of a cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Judgement {
-    /// Worse, by all the criteria.
-    Regression,
-    /// Better, by all the criteria.
-    Improvement,
-    /// Neither.
-    Unchanged,
-    /// The samples fall into separate levels: no verdict rather than a false one.
-    MultimodalNotJudged,
-    /// A stored run with one launch per cell: its samples cannot show run-to-run noise.
-    OneLaunchNotJudged,
-    /// One side has no measurement.
-    NotComparable,
 }
 
 /// The gate's conclusion as a whole.
@@ -126,76 +54,6 @@ impl Outcome {
             Outcome::Regressed => "FAIL",
             Outcome::Inconclusive => "INCONCLUSIVE",
         }
-    }
-}
-
-/// The gate's view of one cell present in both files.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CellGate {
-    /// Cell id.
-    pub id: String,
-    /// Median ns/op of the baseline.
-    pub base_median_ns: Option<f64>,
-    /// Median ns/op of the current run.
-    pub current_median_ns: Option<f64>,
-    /// Current median over baseline median; for paired launches, the median of the pairs'
-    /// ratios.
-    pub ratio: Option<f64>,
-    /// The distribution-free 95% interval of the ratio (paired launches only).
-    pub ratio_ci95: Option<[f64; 2]>,
-    /// p-value of the rank test on time: Wilcoxon signed-rank for paired launches, else
-    /// Mann-Whitney U.
-    pub p_value: Option<f64>,
-    /// What the rank test compared: `paired launches` for interleaved runs with launches in
-    /// pairs, `launch medians` when both runs have several launches, else `samples` (which
-    /// cannot show process-to-process noise).
-    pub compared: &'static str,
-    /// The verdict on time.
-    pub time: Judgement,
-    /// The smallest increase of the median, in ns, that could count as a regression: the
-    /// largest of the threshold, the noise floor and (runs not interleaved) the spread of
-    /// either run's launch medians (see `tapbench_measure::stats::run_to_run_spread`). What this cell can detect,
-    /// measured.
-    pub detectable_ns: Option<f64>,
-    /// Allocations per op of the baseline.
-    pub base_allocs_per_op: Option<f64>,
-    /// Allocations per op of the current run.
-    pub current_allocs_per_op: Option<f64>,
-    /// Whether allocations were compared exactly (deterministic on both sides).
-    pub allocs_exact: bool,
-    /// The verdict on allocations.
-    pub allocs: Judgement,
-    /// Why a cell was not judged.
-    pub note: Option<String>,
-    /// Whether the cell measured in either run: one that measured in neither (skipped or
-    /// failed in both) has nothing to judge.
-    pub applicable: bool,
-}
-
-impl CellGate {
-    /// Whether the gate reached a verdict on the cell: on its time, and on its allocations
-    /// where either run counted them. A cell that regressed is judged.
-    pub fn judged(&self) -> bool {
-        let verdict = |j: Judgement| {
-            matches!(
-                j,
-                Judgement::Regression | Judgement::Improvement | Judgement::Unchanged
-            )
-        };
-        let allocs_counted =
-            self.base_allocs_per_op.is_some() || self.current_allocs_per_op.is_some();
-        self.regressed() || (verdict(self.time) && (verdict(self.allocs) || !allocs_counted))
-    }
-
-    /// Whether either aspect regressed.
-    pub fn regressed(&self) -> bool {
-        self.time == Judgement::Regression || self.allocs == Judgement::Regression
-    }
-
-    /// Whether either aspect improved and none regressed.
-    pub fn improved(&self) -> bool {
-        !self.regressed()
-            && (self.time == Judgement::Improvement || self.allocs == Judgement::Improvement)
     }
 }
 
@@ -240,53 +98,39 @@ pub struct GateReport {
 /// # Errors
 ///
 /// The files have no cell in common.
-pub fn gate(
-    baseline: &ResultsFile,
-    current: &ResultsFile,
-    options: GateOptions,
-) -> Result<GateReport> {
-    let matched =
-        crate::compare::match_cells(baseline, current, "the baseline and the current results")?;
-    // First every cell's rank test, then the significance level that keeps the whole gate's
-    // false alarms at ALPHA, then the verdicts.
-    let tested: Vec<f64> = matched
-        .pairs
-        .iter()
-        .map(|(b, c)| gate_cell(b, c, options, ALPHA))
-        .filter(|c| {
-            matches!(
-                c.time,
-                Judgement::Regression | Judgement::Improvement | Judgement::Unchanged
-            )
-        })
-        .filter_map(|c| c.p_value)
-        .collect();
-    let p_cutoff = benjamini_hochberg_cutoff(&tested, ALPHA);
-    let cells: Vec<CellGate> = matched
-        .pairs
-        .iter()
-        .map(|(b, c)| gate_cell(b, c, options, p_cutoff))
-        .collect();
+pub fn gate(baseline: &ResultsFile, current: &ResultsFile, policy: Policy) -> Result<GateReport> {
+    let judged = judge(
+        baseline,
+        current,
+        policy,
+        "the baseline and the current results",
+    )?;
+    let cells = judged.cells;
     let regressions = cells.iter().filter(|c| c.regressed()).count();
-    let judged = cells.iter().filter(|c| c.applicable && c.judged()).count();
+    let judged_cells = cells.iter().filter(|c| c.applicable && c.judged()).count();
     let not_applicable = cells.iter().filter(|c| !c.applicable).count();
-    let not_judged = cells.len() - judged - not_applicable;
+    let not_judged = cells.len() - judged_cells - not_applicable;
     let outcome = if regressions > 0 {
         Outcome::Regressed
-    } else if not_judged > 0 || judged == 0 {
+    } else if not_judged > 0 || judged_cells == 0 {
         Outcome::Inconclusive
     } else {
         Outcome::Passed
     };
     Ok(GateReport {
         outcome,
-        judged,
+        judged: judged_cells,
         not_judged,
         not_applicable,
-        options,
+        options: GateOptions {
+            threshold_pct: policy.threshold_pct,
+            noise_ns: policy.noise_ns,
+            alloc_tolerance: policy.alloc_tolerance,
+            interleaved: judged.interleaved,
+        },
         alpha: ALPHA,
-        tested: tested.len(),
-        p_cutoff,
+        tested: judged.tested,
+        p_cutoff: judged.p_cutoff,
         regressions,
         improvements: cells.iter().filter(|c| c.improved()).count(),
         multimodal: cells
@@ -297,275 +141,14 @@ pub fn gate(
             .iter()
             .filter(|c| c.time == Judgement::OneLaunchNotJudged)
             .count(),
-        only_in_baseline: matched.only_in_base,
-        only_in_current: matched.only_in_current,
+        only_in_baseline: judged.only_in_base,
+        only_in_current: judged.only_in_current,
         cells,
     })
 }
 
-fn gate_cell(
-    base: &CellResult,
-    current: &CellResult,
-    options: GateOptions,
-    alpha: f64,
-) -> CellGate {
-    let mut out = CellGate {
-        id: base.id.clone(),
-        base_median_ns: base.time_ns_per_op.as_ref().map(|t| t.median),
-        current_median_ns: current.time_ns_per_op.as_ref().map(|t| t.median),
-        ratio: None,
-        ratio_ci95: None,
-        p_value: None,
-        compared: "samples",
-        time: Judgement::NotComparable,
-        detectable_ns: None,
-        base_allocs_per_op: base.allocs_per_op,
-        current_allocs_per_op: current.allocs_per_op,
-        allocs_exact: false,
-        allocs: Judgement::NotComparable,
-        note: None,
-        applicable: true,
-    };
-    if base.status != Status::Ok || current.status != Status::Ok {
-        out.note = Some(format!(
-            "{} in the baseline, {} now{}",
-            base.status.as_str(),
-            current.status.as_str(),
-            current
-                .error
-                .as_deref()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default()
-        ));
-        if base.status == Status::Ok {
-            // It measured and verified before and does not now: the worst regression.
-            out.time = Judgement::Regression;
-        } else if current.status != Status::Ok {
-            out.applicable = false;
-        }
-        return out;
-    }
-    if let (Some(b), Some(c)) = (&base.time_ns_per_op, &current.time_ns_per_op) {
-        let (bs, cs, compared) = crate::compare::rank_test_values(b, c);
-        out.compared = compared;
-        let launches = compared == "launch medians";
-        let median = |v: &[f64]| summarize(v).map(|s| s.median);
-        let (Some(bm), Some(cm)) = (median(bs), median(cs)) else {
-            return out;
-        };
-        out.ratio = (bm > 0.0).then(|| cm / bm);
-        out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
-        // Interleaved launches in pairs: judge the pairs' log-ratios, which the pairing
-        // frees of whatever state the machine was in at each pass.
-        let (bl, cl) = (&b.launch_medians, &c.launch_medians);
-        let mut diff = cm - bm;
-        if options.interleaved && bl.len() >= MIN_PAIRS && bl.len() == cl.len() && bm > 0.0 {
-            let log_ratios: Vec<f64> = bl.iter().zip(cl).map(|(b, c)| (c / b).ln()).collect();
-            if let Some(stats) = summarize(&log_ratios).filter(|s| s.median.is_finite()) {
-                let ratio = stats.median.exp();
-                out.compared = "paired launches";
-                out.ratio = Some(ratio);
-                out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
-                out.p_value = Some(wilcoxon_signed_rank(&log_ratios).map_or(1.0, |w| w.p_value));
-                diff = bm * (ratio - 1.0);
-            }
-        }
-        // The smallest change that counts: threshold and noise floor, and for runs measured
-        // at different times the run-to-run spread either run showed.
-        let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
-        if !options.interleaved {
-            margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
-        }
-        out.detectable_ns = Some(margin);
-        let multimodal = is_bimodal(bs) || is_bimodal(cs);
-        out.time = if !launches && !options.interleaved {
-            // One launch a side: judged only beyond the single-launch bound, on the time in
-            // units of the machine-speed probe where both launches timed it.
-            let (ratio, normalised) = single_launch_ratio(b, c);
-            // A launch whose own samples differ by more shows a cell that has no one
-            // level on this machine: two launches of it can differ by at least as much.
-            let spread = |t: &TimeNsPerOp| {
-                let (lo, hi) = t
-                    .samples
-                    .iter()
-                    .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-                        (lo.min(*v), hi.max(*v))
-                    });
-                if lo > 0.0 && hi.is_finite() {
-                    hi / lo
-                } else {
-                    1.0
-                }
-            };
-            let bound = SINGLE_LAUNCH_BOUND.max(spread(b)).max(spread(c));
-            out.detectable_ns = Some(bm * (bound - 1.0));
-            out.ratio = ratio.or(out.ratio);
-            let units = if normalised {
-                "time in units of the machine-speed probe"
-            } else {
-                "raw time: a run without probe times"
-            };
-            match ratio {
-                Some(r) if r > bound && cm - bm > options.noise_ns => {
-                    out.note = Some(format!(
-                        "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
-                         bound of {bound}x"
-                    ));
-                    Judgement::Regression
-                }
-                Some(r) if r < 1.0 / bound && bm - cm > options.noise_ns => {
-                    out.note = Some(format!(
-                        "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
-                         bound of {bound}x"
-                    ));
-                    Judgement::Improvement
-                }
-                _ => {
-                    out.note = Some(format!(
-                        "one launch per cell: within the single-launch bound of {bound}x, \
-                         where launches of the same code differ too (measure both runs with \
-                         --launches 5 or interleaved)"
-                    ));
-                    Judgement::OneLaunchNotJudged
-                }
-            }
-        } else if multimodal && !options.interleaved {
-            out.note = Some("multimodal samples: not judged".into());
-            Judgement::MultimodalNotJudged
-        } else {
-            if multimodal {
-                out.note = Some("multimodal launches, judged: the runs were interleaved".into());
-            }
-            let threshold = 1.0 + options.threshold_pct / 100.0;
-            match (out.ratio, out.p_value) {
-                (Some(r), Some(p)) if p < alpha && r > threshold && diff > margin => {
-                    Judgement::Regression
-                }
-                (Some(r), Some(p)) if p < alpha && r < 1.0 / threshold && -diff > margin => {
-                    Judgement::Improvement
-                }
-                (Some(_), Some(_)) => Judgement::Unchanged,
-                _ => Judgement::NotComparable,
-            }
-        };
-    }
-    let one_launch_stored = !options.interleaved
-        && out.compared == "samples"
-        && base.time_ns_per_op.is_some()
-        && current.time_ns_per_op.is_some();
-    (out.allocs_exact, out.allocs) =
-        judge_allocs(base, current, options.alloc_tolerance, one_launch_stored);
-    out
-}
-
-/// The ratio of a cell's single launches, current over baseline: in units of the
-/// machine-speed probe when both launches timed it (each median divided by its launch's
-/// probe time, so a machine that ran slower during one launch does not look like slower
-/// code), else of the raw medians. The flag says which.
-pub fn single_launch_ratio(base: &TimeNsPerOp, current: &TimeNsPerOp) -> (Option<f64>, bool) {
-    let probe = |t: &TimeNsPerOp| match t.probe_ns.as_slice() {
-        [p] if *p > 0.0 => Some(*p),
-        _ => None,
-    };
-    if base.median <= 0.0 {
-        return (None, false);
-    }
-    let raw = current.median / base.median;
-    match (probe(base), probe(current)) {
-        (Some(bp), Some(cp)) => (Some(raw / (cp / bp)), true),
-        _ => (Some(raw), false),
-    }
-}
-
-/// The smallest difference of allocations per operation that two exact counts can show
-/// for a cell: a runtime that allocates a block every so many operations (async-executor's
-/// queue, every 31 tasks) puts one allocation more or less into a sample depending on where
-/// the sample starts, and runs that calibrated different sample sizes spread those blocks
-/// over different numbers of operations (1.067733 against 1.067752 allocations per op with
-/// 4813 and 5284 operations per sample). Two allocations per sample window on either side
-/// cover that and launches that calibrated smaller samples than the first; 0 when the
-/// file does not say how many operations a sample held.
-pub fn alloc_resolution(base: &CellResult, current: &CellResult) -> f64 {
-    let per_window =
-        |cell: &CellResult| cell.ops.filter(|o| *o > 0).map_or(0.0, |o| 2.0 / o as f64);
-    per_window(base) + per_window(current)
-}
-
-fn judge_allocs(
-    base: &CellResult,
-    current: &CellResult,
-    tolerance: f64,
-    one_launch_stored: bool,
-) -> (bool, Judgement) {
-    let (Some(b), Some(c)) = (base.allocs_per_op, current.allocs_per_op) else {
-        return (false, Judgement::NotComparable);
-    };
-    // Samples that agree to within the counter's resolution are one exact count (an
-    // amortised block falls into one sample or the next); wider ranges are contention.
-    let window = |cell: &CellResult| cell.ops.filter(|o| *o > 0).map_or(0.0, |o| 2.0 / o as f64);
-    let constant = |s: &[f64], resolution: f64| {
-        let (lo, hi) = s
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-                (lo.min(*v), hi.max(*v))
-            });
-        s.is_empty() || hi - lo <= resolution + 1e-12
-    };
-    let (bs, cs) = (&base.allocs_per_op_samples, &current.allocs_per_op_samples);
-    let exact = bs.is_empty()
-        || cs.is_empty()
-        || (constant(bs, window(base)) && constant(cs, window(current)));
-    // A hair of slack for the float division of exact counts.
-    const EPSILON: f64 = 1e-9;
-    if exact {
-        // The average, not the marginal count: measured over 40 smoke runs of 42 cells,
-        // no cell's average moved with its batch size beyond the counter's resolution
-        // (allocations made once per batch would have), while the marginal count, taken
-        // from one sample of twice the size, carries the quantisation of the amortised
-        // blocks of one sample instead of all of them: 1.06761 to 1.06782 against
-        // 1.067738 to 1.067752 for `smol-local/value_task/spawned/sync_ratio=0.9`.
-        let margin = tolerance + alloc_resolution(base, current) + EPSILON;
-        let judgement = if c > b + margin {
-            Judgement::Regression
-        } else if c < b - margin {
-            Judgement::Improvement
-        } else {
-            Judgement::Unchanged
-        };
-        return (true, judgement);
-    }
-    if one_launch_stored {
-        return (false, Judgement::OneLaunchNotJudged);
-    }
-    let p = mann_whitney_u(bs, cs).map(|r| r.p_value).unwrap_or(1.0);
-    let (Some(bstats), Some(cstats)) = (summarize(bs), summarize(cs)) else {
-        return (false, Judgement::NotComparable);
-    };
-    let spread = (bstats.max - bstats.min).max(cstats.max - cstats.min);
-    let margin = tolerance + spread + EPSILON;
-    let judgement = if p < ALPHA && cstats.median > bstats.median + margin {
-        Judgement::Regression
-    } else if p < ALPHA && cstats.median < bstats.median - margin {
-        Judgement::Improvement
-    } else {
-        Judgement::Unchanged
-    };
-    (false, judgement)
-}
-
 /// Which cells a section of the text output lists.
 type CellFilter = fn(&CellGate) -> bool;
-
-fn judgement_text(j: Judgement) -> &'static str {
-    match j {
-        Judgement::Regression => "REGRESSION",
-        Judgement::Improvement => "improvement",
-        Judgement::Unchanged => "unchanged",
-        Judgement::MultimodalNotJudged => "multimodal, not judged",
-        Judgement::OneLaunchNotJudged => "one launch, not judged",
-        Judgement::NotComparable => "not comparable",
-    }
-}
 
 /// The verdict for people: regressions, then improvements, then cells not judged.
 pub fn text(report: &GateReport) -> String {
@@ -573,8 +156,7 @@ pub fn text(report: &GateReport) -> String {
     let mut out = format!(
         "tapbench gate ({}): {} cells compared, {} judged ({} regressed, {} improved), {} not \
          judged ({} multimodal, {} single-launch), {} measured in neither run.\nA time change \
-         needs a Mann-Whitney p-value \
-         below {:.2e} ({} for the gate as a whole: Benjamini-Hochberg over the {} cells \
+         needs a p-value of {} below {:.2e} ({} for the gate as a whole: Benjamini-Hochberg over the {} cells \
          tested), a ratio beyond {}% and a difference beyond {} ns{}; allocations are \
          compared exactly (tolerance {} per op) where they are deterministic.\n{}",
         if o.interleaved {
@@ -590,6 +172,11 @@ pub fn text(report: &GateReport) -> String {
         report.multimodal,
         report.one_launch,
         report.not_applicable,
+        if o.interleaved {
+            "the Wilcoxon signed-rank test of the launch pairs' log-ratios"
+        } else {
+            "the Mann-Whitney U test"
+        },
         report.p_cutoff,
         report.alpha,
         report.tested,
@@ -691,7 +278,9 @@ pub fn text(report: &GateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::TimeNsPerOp;
+    use crate::results::{Interleaved, Side, Status, TimeNsPerOp};
+    use tapbench_measure::stats::summarize;
+    use tapbench_measure::stats::{benjamini_hochberg_cutoff, mann_whitney_u, run_to_run_spread};
 
     fn fixture() -> ResultsFile {
         serde_json::from_str(include_str!("../tests/fixtures/small-results.json")).unwrap()
@@ -729,19 +318,43 @@ mod tests {
         run(values, values, 1.0)
     }
 
-    const STORED: GateOptions = GateOptions {
-        threshold_pct: 5.0,
-        noise_ns: 1.0,
-        alloc_tolerance: 0.0,
+    /// How the two files of a test were measured, and the thresholds.
+    #[derive(Clone, Copy)]
+    struct Mode {
+        policy: Policy,
+        interleaved: bool,
+    }
+
+    const STORED: Mode = Mode {
+        policy: Policy {
+            threshold_pct: 5.0,
+            noise_ns: 1.0,
+            alloc_tolerance: 0.0,
+        },
         interleaved: false,
     };
-    const INTERLEAVED: GateOptions = GateOptions {
+    const INTERLEAVED: Mode = Mode {
         interleaved: true,
         ..STORED
     };
 
-    fn verdict(base: &ResultsFile, current: &ResultsFile, options: GateOptions) -> CellGate {
-        let report = gate(base, current, options).unwrap();
+    /// Gates the two files, first marking them as the two sides of one interleaved run
+    /// when `mode` says so.
+    fn gate_as(base: &ResultsFile, current: &ResultsFile, mode: Mode) -> Result<GateReport> {
+        let (mut base, mut current) = (base.clone(), current.clone());
+        if mode.interleaved {
+            for (file, side) in [(&mut base, Side::Baseline), (&mut current, Side::Current)] {
+                file.interleaved = Some(Interleaved {
+                    run: "test".into(),
+                    side,
+                });
+            }
+        }
+        gate(&base, &current, mode.policy)
+    }
+
+    fn verdict(base: &ResultsFile, current: &ResultsFile, mode: Mode) -> CellGate {
+        let report = gate_as(base, current, mode).unwrap();
         assert_eq!(report.cells.len(), 1);
         report.cells[0].clone()
     }
@@ -834,7 +447,7 @@ mod tests {
             b.cells.push(same.clone());
             c.cells.push(same);
         }
-        let report = gate(&b, &c, INTERLEAVED).unwrap();
+        let report = gate_as(&b, &c, INTERLEAVED).unwrap();
         assert_eq!(report.tested, 21);
         assert_eq!(report.regressions, 0, "{report:#?}");
         assert!(text(&report).contains("Benjamini-Hochberg over the 21 cells"));
@@ -881,7 +494,7 @@ mod tests {
         assert!(v.allocs_exact);
         assert_eq!(v.allocs, Judgement::Regression);
         assert!(v.regressed());
-        let report = gate(&base, &current, STORED).unwrap();
+        let report = gate_as(&base, &current, STORED).unwrap();
         assert_eq!(report.one_launch, 1);
         assert!(text(&report).contains("one launch, not judged"));
         // A cell not judged on time is never a pass.
@@ -905,14 +518,14 @@ mod tests {
         for k in [1.0, 2.0, 3.9] {
             let v = verdict(&base, &probed(&times(k), 500.0), STORED);
             assert_eq!(v.time, Judgement::OneLaunchNotJudged, "{k}x: {v:?}");
-            let report = gate(&base, &probed(&times(k), 500.0), STORED).unwrap();
+            let report = gate_as(&base, &probed(&times(k), 500.0), STORED).unwrap();
             assert_eq!(report.outcome, Outcome::Inconclusive, "{k}x");
         }
         // Beyond it, a regression (and its mirror image, an improvement).
         let v = verdict(&base, &probed(&times(4.5), 500.0), STORED);
         assert_eq!(v.time, Judgement::Regression, "{v:?}");
         assert!(v.note.as_deref().unwrap().contains("single-launch bound"));
-        let report = gate(&base, &probed(&times(4.5), 500.0), STORED).unwrap();
+        let report = gate_as(&base, &probed(&times(4.5), 500.0), STORED).unwrap();
         assert_eq!(report.outcome, Outcome::Regressed);
         let v = verdict(&probed(&times(4.5), 500.0), &base, STORED);
         assert_eq!(v.time, Judgement::Improvement, "{v:?}");
@@ -1039,7 +652,10 @@ mod tests {
         assert!(!v.allocs_exact);
         assert_eq!(v.allocs, Judgement::OneLaunchNotJudged, "{v:?}");
         assert!(!v.judged());
-        assert_eq!(gate(&a, &b, STORED).unwrap().outcome, Outcome::Inconclusive);
+        assert_eq!(
+            gate_as(&a, &b, STORED).unwrap().outcome,
+            Outcome::Inconclusive
+        );
         // Measured interleaved, the same change is judged.
         let v = verdict(&a, &b, INTERLEAVED);
         assert_eq!(v.allocs, Judgement::Regression, "{v:?}");
@@ -1048,7 +664,7 @@ mod tests {
     #[test]
     fn the_outcome_passes_only_when_every_measured_cell_was_judged() {
         let base = launches(&BASE);
-        let same = gate(&base, &launches(&BASE), STORED).unwrap();
+        let same = gate_as(&base, &launches(&BASE), STORED).unwrap();
         assert_eq!(same.outcome, Outcome::Passed);
         assert_eq!(
             (same.judged, same.not_judged, same.not_applicable),
@@ -1067,7 +683,7 @@ mod tests {
             file.cells.push(skipped);
             file
         };
-        let report = gate(
+        let report = gate_as(
             &with_skipped(launches(&BASE)),
             &with_skipped(launches(&BASE)),
             STORED,
@@ -1082,7 +698,7 @@ mod tests {
             file.cells.remove(0);
             file
         };
-        let report = gate(
+        let report = gate_as(
             &only_skipped(launches(&BASE)),
             &only_skipped(launches(&BASE)),
             STORED,
@@ -1093,7 +709,7 @@ mod tests {
 
         // A multimodal baseline (stored runs) is not judged: inconclusive, not passed.
         let two_levels = [100.0, 101.0, 100.5, 180.0, 181.0, 180.5];
-        let report = gate(&launches(&two_levels), &launches(&two_levels), STORED).unwrap();
+        let report = gate_as(&launches(&two_levels), &launches(&two_levels), STORED).unwrap();
         assert_eq!(report.multimodal, 1);
         assert_eq!(report.outcome, Outcome::Inconclusive);
     }
@@ -1105,7 +721,7 @@ mod tests {
         failed.cells[0].status = Status::Failed;
         failed.cells[0].time_ns_per_op = None;
         failed.cells[0].error = Some("invariant violated: sum".into());
-        let report = gate(&base, &failed, STORED).unwrap();
+        let report = gate_as(&base, &failed, STORED).unwrap();
         assert_eq!(report.outcome, Outcome::Regressed);
         let cell = &report.cells[0];
         assert!(cell.regressed());
@@ -1115,7 +731,7 @@ mod tests {
             "{note}"
         );
         // The other way round: a cell that measures only now cannot be judged.
-        let report = gate(&failed, &base, STORED).unwrap();
+        let report = gate_as(&failed, &base, STORED).unwrap();
         assert_eq!(report.outcome, Outcome::Inconclusive);
     }
 
@@ -1141,8 +757,11 @@ mod tests {
         let tolerated = verdict(
             &base,
             &run(&BASE, &BASE, 2.0),
-            GateOptions {
-                alloc_tolerance: 1.0,
+            Mode {
+                policy: Policy {
+                    alloc_tolerance: 1.0,
+                    ..STORED.policy
+                },
                 ..STORED
             },
         );
@@ -1166,7 +785,7 @@ mod tests {
     #[test]
     fn the_text_verdict_lists_regressions_with_what_each_cell_can_detect() {
         let slower: Vec<f64> = BASE.iter().map(|x| x * 1.2).collect();
-        let report = gate(&launches(&BASE), &launches(&slower), STORED).unwrap();
+        let report = gate_as(&launches(&BASE), &launches(&slower), STORED).unwrap();
         let out = text(&report);
         assert!(out.contains("## Regressions (1)"), "{out}");
         assert!(out.contains("| detects |"));
@@ -1175,7 +794,7 @@ mod tests {
             out.ends_with("FAIL: 1 of 1 judged cells regressed\n"),
             "{out}"
         );
-        let same = text(&gate(&launches(&BASE), &launches(&BASE), STORED).unwrap());
+        let same = text(&gate_as(&launches(&BASE), &launches(&BASE), STORED).unwrap());
         assert!(
             same.ends_with("PASS: no regression in 1 judged cells\n"),
             "{same}"

@@ -17,6 +17,7 @@ mod env;
 mod export;
 mod gate;
 mod interrupt;
+mod judge;
 mod list;
 mod plan;
 mod report;
@@ -139,7 +140,7 @@ fn report_command(args: cli::ReportArgs) -> anyhow::Result<()> {
 fn compare_command(args: cli::CompareArgs) -> anyhow::Result<()> {
     let base = store::read_results(&args.base)?;
     let current = store::read_results(&args.current)?;
-    let cmp = compare::compare(&base, &current, args.threshold)?;
+    let cmp = compare::compare(&base, &current, args.judging.policy())?;
     match args.format {
         cli::CompareFormat::Markdown => print!("{}", compare::markdown(&cmp)),
         cli::CompareFormat::Json => println!("{}", serde_json::to_string_pretty(&cmp)?),
@@ -169,15 +170,8 @@ fn gate_command(args: cli::GateArgs) -> anyhow::Result<gate::Outcome> {
             },
         )?,
     };
-    let interleaved = fresh_baseline.is_some();
     let baseline = fresh_baseline.unwrap_or(baseline);
-    let options = gate::GateOptions {
-        threshold_pct: args.threshold,
-        noise_ns: args.noise_ns,
-        alloc_tolerance: args.alloc_tolerance,
-        interleaved,
-    };
-    let report = gate::gate(&baseline, &current, options)?;
+    let report = gate::gate(&baseline, &current, args.judging.policy())?;
     if let Some(path) = &args.json_out {
         store::write_text(path, &(serde_json::to_string_pretty(&report)? + "\n"))?;
     }

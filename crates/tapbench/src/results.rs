@@ -1,4 +1,4 @@
-//! The results file, schema version 1: what a run measured, cell by cell.
+//! The results file: what a run measured, cell by cell (schema version [`SCHEMA_VERSION`]).
 //!
 //! Written by `tapbench run` (through [`crate::store`]), read by every other command.
 //! Field names carry their units (`time_ns_per_op`, `bytes_per_op`); a cell that did not
@@ -13,11 +13,12 @@ use tapbench_core::Params;
 ///
 /// Version 2 added each launch's machine-speed probe time (`probe_ns`) and the marginal
 /// allocation count (`marginal_allocs_per_op`); both are optional, so version 1 files are
-/// still read (without them).
-pub const SCHEMA_VERSION: u32 = 2;
+/// still read (without them). Version 3 added `interleaved`, which marks the two files of
+/// one interleaved gate run; files without it were measured on their own.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The schema versions this build reads.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [1, 2];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// A whole results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,10 @@ pub struct ResultsFile {
     /// normal runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injected: Option<Injected>,
+    /// Set when this file is one side of an interleaved run (`gate --baseline-exe`): its
+    /// launches ran in pairs with those of the other side's file, back to back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interleaved: Option<Interleaved>,
     /// One entry per cell, in plan order.
     pub cells: Vec<CellResult>,
 }
@@ -74,12 +79,32 @@ pub struct Env {
     pub cpu_governor: Option<String>,
 }
 
-/// The regression injected into every operation of a calibration run.
+/// One side of an interleaved run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interleaved {
+    /// Identifies the run; both sides' files carry the same.
+    pub run: String,
+    /// Which side this file holds.
+    pub side: Side,
+}
+
+/// The two sides of an interleaved run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Measured with the baseline's build (`--baseline-exe`).
+    Baseline,
+    /// Measured with this build.
+    Current,
+}
+
+/// The regression injected into every operation of a calibration run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Injected {
-    /// Busy-spin nanoseconds per operation.
-    pub delay_ns_per_op: u64,
+    /// Busy-spin nanoseconds per operation (fractions allowed: the spin covers a batch).
+    pub delay_ns_per_op: f64,
     /// Extra heap allocations per operation.
     pub allocs_per_op: u64,
 }

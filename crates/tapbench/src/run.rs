@@ -11,7 +11,9 @@ use tapbench_core::workloads::fault::FAULTS_SWITCH;
 
 use crate::cli::RunArgs;
 use crate::plan::{self, LaunchPlan, PlannedCell, Profile, Selection};
-use crate::results::{CellResult, Injected, ResultsFile, Status, SCHEMA_VERSION};
+use crate::results::{
+    CellResult, Injected, Interleaved, ResultsFile, Side, Status, SCHEMA_VERSION,
+};
 use crate::runner::{add_launch, launch_count, CellLauncher};
 use crate::{env, interrupt, store, table};
 
@@ -120,12 +122,13 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
                 profile: profile.as_str().to_string(),
                 env: env::capture(threads),
                 launches,
-                injected: (args.inject_delay_ns > 0 || args.inject_allocs > 0).then_some(
+                injected: (args.inject_delay_ns > 0.0 || args.inject_allocs > 0).then_some(
                     Injected {
                         delay_ns_per_op: args.inject_delay_ns,
                         allocs_per_op: args.inject_allocs,
                     },
                 ),
+                interleaved: None,
                 cells: Vec::with_capacity(cells.len()),
             };
             (path, results)
@@ -280,6 +283,7 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         env: env::capture(baseline.env.threads),
         launches,
         injected,
+        interleaved: None,
         cells: Vec::with_capacity(cells.len()),
     };
     let injected = (!opts.inject.is_none()).then_some(Injected {
@@ -321,7 +325,21 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     ));
-    let mut old = fresh(None);
+    // Both files say they are the two sides of this run, so that whoever judges them
+    // later (`gate --current`, `compare`) judges their launches in pairs too.
+    let run_id = format!("{created_at} {}", path.display());
+    let mut old = ResultsFile {
+        interleaved: Some(Interleaved {
+            run: run_id.clone(),
+            side: Side::Baseline,
+        }),
+        ..fresh(None)
+    };
+    current.interleaved = Some(Interleaved {
+        run: run_id,
+        side: Side::Current,
+    });
+    store::write_results(&path, &current)?;
     store::write_results(&old_path, &old)?;
     let new_launcher = CellLauncher::new(timeout)?;
     let old_launcher = CellLauncher::with_exe(old_exe.clone(), timeout);

@@ -54,7 +54,7 @@ pub struct CellRequest {
     pub min_samples: usize,
     /// Busy-spin nanoseconds injected per operation (gate calibration).
     #[serde(default)]
-    pub inject_delay_ns: u64,
+    pub inject_delay_ns: f64,
     /// Allocations injected per operation (gate calibration).
     #[serde(default)]
     pub inject_allocs: u64,

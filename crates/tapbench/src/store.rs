@@ -230,6 +230,7 @@ mod tests {
             },
             launches: 1,
             injected: None,
+            interleaved: None,
             cells: vec![],
         }
     }
