@@ -15,17 +15,20 @@ A baseline of those cells is measured once. Then, in the chosen mode:
   - for each injected slowdown (a percentage of each cell's baseline median, busy-spun in
     every operation with --inject-delay-ns, fractions of a nanosecond included), REPS gates
     of that cell alone, counting how often the gate flags it as a time regression.
-Every gate's wall time is recorded. Nothing is retried. The gate runs with --noise-ns 0, so
-that a sub-nanosecond change of a 4 ns cell is judged on its evidence alone.
+Every gate's wall time is recorded. Nothing is retried. The gate runs with --threshold 1 and
+--noise-ns 0, so that the figures show what the measurement resolves: with the defaults (5%,
+1 ns) a change of 5% or less, or under a nanosecond, never counts, by design.
 
 Modes:
   paired   `gate --baseline-exe`: the baseline's build (here a copy of this build) and this
            build run launch by launch, and launch i of each side are judged as a pair.
+  lockstep `gate --baseline-exe --lockstep`: as paired, but each pair's two processes run at
+           once and take turns, warm-up and then sample by sample.
   stored   the stored baseline against a fresh run of this build measured minutes later.
 
 Prints a Markdown summary; --raw FILE keeps every gate's verdict as JSON.
 
-    python3 scripts/gate-sensitivity.py --mode paired [--launches 16] [--reps-aa 20]
+    python3 scripts/gate-sensitivity.py --mode paired|lockstep|stored [--launches 12] [--reps-aa 20]
         [--reps 10] [--slowdowns 2,3,5,10,20] [--profile smoke] [--raw FILE]
 """
 
@@ -70,20 +73,21 @@ def tapbench(*args, check=True):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=["paired", "stored"], default="paired")
+    parser.add_argument("--mode", choices=["paired", "lockstep", "stored"], default="paired")
     parser.add_argument("--reps-aa", type=int, default=20, help="A/A gates (default 20)")
     parser.add_argument("--reps", type=int, default=10, help="gates per slowdown and cell")
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--launches", type=int, default=None,
-                        help="launches a side (default: 16 paired, 10 stored)")
+                        help="launches a side (default: 12 paired, 10 stored)")
     parser.add_argument("--slowdowns", default=None,
                         help="percentages (default: 2,3,5,10,20 paired; "
                              "2,3,5,10,20,50,100 stored)")
     parser.add_argument("--raw", help="write every gate's verdict to this JSON file")
     args = parser.parse_args()
-    launches = args.launches or (16 if args.mode == "paired" else 10)
+    interleaved = args.mode in ("paired", "lockstep")
+    launches = args.launches or (12 if interleaved else 10)
     slowdowns = [float(s) for s in (args.slowdowns or (
-        "2,3,5,10,20" if args.mode == "paired" else "2,3,5,10,20,50,100")).split(",")]
+        "2,3,5,10,20" if interleaved else "2,3,5,10,20,50,100")).split(",")]
 
     if not os.path.exists(TAPBENCH):
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", "tapbench"], cwd=ROOT,
@@ -122,9 +126,11 @@ def main():
     def gate(base_file, what, extra=()):
         out_path = os.path.join(work, f"gate-{len(raw)}.json")
         cmd = ["gate", "--baseline", base_file, "--format", "json", "--out", out_path,
-               "--launches", str(launches), "--noise-ns", "0", *extra]
-        if args.mode == "paired":
+               "--launches", str(launches), "--threshold", "1", "--noise-ns", "0", *extra]
+        if interleaved:
             cmd += ["--baseline-exe", old_exe, "--profile", args.profile]
+        if args.mode == "lockstep":
+            cmd += ["--lockstep"]
         t0 = time.time()
         out = tapbench(*cmd, check=False)
         seconds = time.time() - t0
@@ -143,6 +149,7 @@ def main():
     aa_exits = []
     aa_regressed, aa_not_judged = {}, {}
     detects = {c["id"]: [] for c in cells}
+    widths = {c["id"]: [] for c in cells}
     for i in range(args.reps_aa):
         code, report, seconds = gate(base_path, "A/A")
         aa_exits.append(code)
@@ -152,6 +159,9 @@ def main():
             aa_not_judged[v["id"]] = aa_not_judged.get(v["id"], 0) + (v["time"] in NOT_JUDGED)
             if v["detectable_ns"] is not None and v["base_median_ns"]:
                 detects[v["id"]].append(100.0 * v["detectable_ns"] / v["base_median_ns"])
+            if v.get("ratio_ci95"):
+                lo, hi = v["ratio_ci95"]
+                widths[v["id"]].append(100.0 * (hi - lo))
         print(f"A/A {i + 1}/{args.reps_aa}: exit {code} ({report['outcome']}), "
               f"{report['regressions']} regressed, {report['not_judged']} not judged, "
               f"{seconds:.0f} s", file=sys.stderr)
@@ -185,8 +195,9 @@ def main():
 
     aa_failed = sum(code == 1 for code in aa_exits)
     aa_inconclusive = sum(code == 3 for code in aa_exits)
-    mode = ("paired (interleaved, `--baseline-exe`)" if args.mode == "paired"
-            else "stored baseline against a fresh run")
+    mode = {"paired": "paired (interleaved launch by launch, `--baseline-exe`)",
+            "lockstep": "paired in lock-step (`--baseline-exe --lockstep`)",
+            "stored": "stored baseline against a fresh run"}[args.mode]
     print(f"# Gate sensitivity: {mode}, {args.profile} profile, {launches} launches a side\n")
     print(f"Measured in {(time.time() - started) / 60:.0f} min on {RUNTIME}; nothing retried.\n")
     print(f"- A/A: {aa_failed} of {args.reps_aa} gates failed (exit 1), {aa_inconclusive} "
@@ -204,10 +215,12 @@ def main():
           "not judge it. Detects: the median over the A/A gates of the smallest change the "
           "gate would have flagged. +N%: gates out of "
           f"{args.reps} that flagged the injected slowdown (in brackets: not judged). "
+          "A/A interval: the median width of the paired ratio's 95% interval in the A/A "
+          "gates, in percent (how close in time the pairs are shows here). "
           "Gate time: median wall time of one gate of the cell.\n")
-    print("| kind | cell | median ns/op | A/A flagged | A/A not judged | detects | "
+    print("| kind | cell | median ns/op | A/A flagged | A/A not judged | A/A interval | detects | "
           + " | ".join(f"+{p:g}%" for p in slowdowns) + " | gate time |")
-    print("|---|---|---:|---:|---:|---:|" + "---:|" * len(slowdowns) + "---:|")
+    print("|---|---|---:|---:|---:|---:|---:|" + "---:|" * len(slowdowns) + "---:|")
     for c in cells:
         row = " | ".join(
             f"{detected[(p, c['id'])]}/{args.reps}"
@@ -215,9 +228,10 @@ def main():
             for p in slowdowns)
         d = sorted(detects[c["id"]])
         d = f"+{d[len(d) // 2]:.1f}%" if d else "-"
+        w = f"{statistics.median(widths[c['id']]):.1f}%" if widths[c["id"]] else "-"
         print(f"| {kinds[c['id']]} | {c['id']} | {c['time_ns_per_op']['median']:.1f} | "
               f"{aa_regressed.get(c['id'], 0)}/{args.reps_aa} | "
-              f"{aa_not_judged.get(c['id'], 0)}/{args.reps_aa} | {d} | {row} | "
+              f"{aa_not_judged.get(c['id'], 0)}/{args.reps_aa} | {w} | {d} | {row} | "
               f"{statistics.median(seconds_per_gate[c['id']]):.1f} s |")
     shutil.rmtree(work, ignore_errors=True)
 

@@ -98,18 +98,23 @@ const QUIET: Duration = Duration::from_millis(20);
 /// How long [`settle`] waits at most.
 const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
-/// Waits until no thread of the process has allocated for [`QUIET`]: a runtime just built
-/// has started every worker thread and they have gone idle.
+/// Waits until no thread of the process has allocated for [`QUIET`] and every thread but
+/// this one is asleep: a runtime just built has started every worker thread and they have
+/// gone idle, and the threads of the runtime the previous check dropped have exited.
 ///
 /// Needed before an exact measurement: worker threads start asynchronously and allocate
 /// as they start (a smol worker's local run queue: 8 allocations, some 9 KB; 12 bytes in a
-/// tokio worker). With the tiny plan's 1 ms of warm-up, a worker that starts late does so
-/// during a sample, and `inline` then measures some 1e-5 allocations per operation instead
-/// of 0. (The CLI's plans warm up for 20 ms or more, which normally covers it.)
+/// tokio worker), and a dropped `futures` thread pool does not join its workers, which
+/// exit - and free and allocate thread-local state - some time after the drop. With the
+/// tiny plan's 1 ms of warm-up, a thread that starts or exits late does so during a sample,
+/// and `inline` then measures some 1e-5 allocations per operation instead of 0. The
+/// allocation counter alone can be still for a while because such a thread has not been
+/// scheduled yet, on a loaded machine for longer than [`QUIET`]; a thread that is ready to
+/// run but not running shows as runnable, so the threads' states close that gap.
 ///
 /// # Panics
 ///
-/// When the process keeps allocating for [`SETTLE_LIMIT`].
+/// When the process keeps allocating, or some thread keeps running, for [`SETTLE_LIMIT`].
 fn settle() {
     let deadline = Instant::now() + SETTLE_LIMIT;
     let mut last = snapshot();
@@ -121,10 +126,49 @@ fn settle() {
             last = now;
             still_since = Instant::now();
         } else if still_since.elapsed() >= QUIET {
-            return;
+            if others_asleep() {
+                return;
+            }
+            // A thread is about to run: wait for the counter to stay still again, from
+            // after the check (which reads /proc, and so allocates itself).
+            last = snapshot();
+            still_since = Instant::now();
         }
     }
-    panic!("the process kept allocating for {SETTLE_LIMIT:?} after a runtime was built");
+    panic!(
+        "the process kept allocating, or a thread kept running, for {SETTLE_LIMIT:?} after a \
+         runtime was built"
+    );
+}
+
+/// Whether every thread of the process other than the calling one is asleep (Linux: its
+/// state in `/proc/self/task/*/stat` is not `R`, running or ready to run). Elsewhere, and
+/// when `/proc` cannot be read, true: the allocation counter alone decides.
+fn others_asleep() -> bool {
+    let Ok(me) = std::fs::read_link("/proc/thread-self") else {
+        return true;
+    };
+    let me = me
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return true;
+    };
+    tasks.flatten().all(|task| {
+        if task.file_name().to_string_lossy() == me {
+            return true;
+        }
+        // "tid (comm) S ...": the state follows the last parenthesis (comm may hold any).
+        match std::fs::read_to_string(task.path().join("stat")) {
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next())
+                .is_none_or(|state| state != 'R'),
+            // The thread exited between the listing and the read.
+            Err(_) => true,
+        }
+    })
 }
 
 /// (b) The ValueTask path allocates nothing per call; the Task path at least once.

@@ -41,5 +41,7 @@ pub mod stats;
 
 pub use alloc::{AllocSnapshot, CountingAlloc};
 pub use latency::{LatencyRecorder, LatencySummary};
-pub use sampler::{sample, BatchFuture, BatchRunner, Injection, Measurement, SamplingPlan};
+pub use sampler::{
+    sample, set_turn_gate, BatchFuture, BatchRunner, Injection, Measurement, SamplingPlan,
+};
 pub use stats::{Summary, TimeStats};

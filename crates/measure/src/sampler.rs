@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::alloc::{self, AllocSnapshot};
@@ -164,6 +165,27 @@ pub struct Measurement {
     pub batches_checked: u64,
 }
 
+/// The process's turn gate (see [`set_turn_gate`]).
+static TURN_GATE: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+
+/// Installs `wait` as this process's turn gate: [`sample`] calls it before its warm-up and
+/// before every sample and runs that phase when it returns. Two processes measuring in
+/// lock-step - the baseline's build and this build, each in a process of its own - block
+/// in it until their parent gives them the turn, so that they take their samples
+/// alternately, one running while the other waits, and every sample of one has a
+/// neighbour of the other taken a few milliseconds away. Returns `false` (and installs
+/// nothing) when a gate was installed before.
+pub fn set_turn_gate(wait: impl Fn() + Send + Sync + 'static) -> bool {
+    TURN_GATE.set(Box::new(wait)).is_ok()
+}
+
+/// Waits for this process's turn, when a turn gate is installed.
+fn wait_turn() {
+    if let Some(wait) = TURN_GATE.get() {
+        wait();
+    }
+}
+
 /// Upper bound on the iterations of one sample, whatever the calibration says.
 const MAX_ITERS_PER_SAMPLE: u64 = 1 << 40;
 
@@ -182,6 +204,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
 ) -> Result<Measurement, B::Error> {
     let ops_per_iter = runner.ops_per_iter().max(1);
     let counting = alloc::is_counting();
+    wait_turn();
     runner.verify_once().await?;
     let mut batches_checked = 0;
 
@@ -237,6 +260,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         if taken >= plan.min_samples.max(1) && over_budget {
             break;
         }
+        wait_turn();
         probe_ns.push(probe.run_ns());
         // The first sample runs twice the iterations: the allocations of two batch sizes
         // give the marginal count.

@@ -42,7 +42,13 @@ pub enum Command {
     },
     /// Run one cell and print its result (used by `run`; not for people).
     #[command(name = "__cell", hide = true)]
-    Cell,
+    Cell {
+        /// Take the request as the first line of stdin and then wait for a `go` line
+        /// before the warm-up and before every sample, announcing each wait with a `ready`
+        /// line on stdout (see `gate --lockstep`).
+        #[arg(long)]
+        lockstep: bool,
+    },
 }
 
 /// Formats of `list`.
@@ -207,6 +213,12 @@ pub struct GateArgs {
     /// and the launches, not the samples inside one, carry the noise the gate must see.
     #[arg(long, value_enum, requires = "baseline_exe")]
     pub profile: Option<Profile>,
+    /// With --baseline-exe: run each launch pair's two processes at once, in lock-step -
+    /// warm-up and every sample of one build alternating with the other's, one running
+    /// while the other waits - so that each sample has a neighbour of the other build a few
+    /// milliseconds away (both builds must support it).
+    #[arg(long, requires = "baseline_exe")]
+    pub lockstep: bool,
     /// Calibration: busy-spin nanoseconds added to every operation of this build's run.
     #[arg(long, value_name = "NS", default_value_t = 0.0, conflicts_with = "current",
           value_parser = parse_delay)]

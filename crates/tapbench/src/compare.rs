@@ -403,6 +403,7 @@ mod tests {
                         f.interleaved = Some(Interleaved {
                             run: "r".into(),
                             side,
+                            lockstep: false,
                         });
                     }
                 }

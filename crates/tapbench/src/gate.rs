@@ -347,6 +347,7 @@ mod tests {
                 file.interleaved = Some(Interleaved {
                     run: "test".into(),
                     side,
+                    lockstep: false,
                 });
             }
         }

@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Err(err) => return usage_error(err),
     };
     match cli.command {
-        Command::Cell => runner::child_main(),
+        Command::Cell { lockstep } => runner::child_main(lockstep),
         Command::List { format } => {
             match format {
                 ListFormat::Text => print!("{}", list::text()),
@@ -166,6 +166,7 @@ fn gate_command(args: cli::GateArgs) -> anyhow::Result<gate::Outcome> {
                 launches: args.launches.map(usize::from),
                 profile: args.profile,
                 baseline_exe: args.baseline_exe.clone(),
+                lockstep: args.lockstep,
                 inject,
             },
         )?,

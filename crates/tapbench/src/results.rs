@@ -87,6 +87,10 @@ pub struct Interleaved {
     pub run: String,
     /// Which side this file holds.
     pub side: Side,
+    /// Whether each pair's two processes ran at once, taking turns sample by sample
+    /// (`gate --lockstep`), rather than one after the other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lockstep: bool,
 }
 
 /// The two sides of an interleaved run.

@@ -14,7 +14,7 @@ use crate::plan::{self, LaunchPlan, PlannedCell, Profile, Selection};
 use crate::results::{
     CellResult, Injected, Interleaved, ResultsFile, Side, Status, SCHEMA_VERSION,
 };
-use crate::runner::{add_launch, launch_count, CellLauncher};
+use crate::runner::{add_launch, launch_count, run_lockstep, CellLauncher};
 use crate::{env, interrupt, store, table};
 
 /// How a run ended.
@@ -213,6 +213,9 @@ pub struct Rerun {
     pub baseline_exe: Option<PathBuf>,
     /// Sampling profile of interleaved runs (default: the baseline's).
     pub profile: Option<Profile>,
+    /// Interleaved runs: each pair's two processes run at once, taking turns sample by
+    /// sample (see [`crate::runner::run_lockstep`]).
+    pub lockstep: bool,
     /// A regression injected into this build's side only (calibration).
     pub inject: tapbench_measure::Injection,
 }
@@ -332,12 +335,14 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
         interleaved: Some(Interleaved {
             run: run_id.clone(),
             side: Side::Baseline,
+            lockstep: opts.lockstep,
         }),
         ..fresh(None)
     };
     current.interleaved = Some(Interleaved {
         run: run_id,
         side: Side::Current,
+        lockstep: opts.lockstep,
     });
     store::write_results(&path, &current)?;
     store::write_results(&old_path, &old)?;
@@ -346,60 +351,72 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     let old_sampling = profile.sampling();
     eprintln!(
         "running the baseline's {} measured cells with {} and with this build, {launches} \
-         interleaved launches each, into {} and {}",
+         interleaved launches each{}, into {} and {}",
         cells.len(),
         old_exe.display(),
+        if opts.lockstep {
+            " (in lock-step, sample by sample)"
+        } else {
+            ""
+        },
         old_path.display(),
         path.display()
     );
-    interrupt::install()?;
-    let mut progress = Progress::new(cells.len() * launches, &cells, launches);
+    let mut sides = [
+        Sink {
+            results: &mut old,
+            path: &old_path,
+        },
+        Sink {
+            results: &mut current,
+            path: &path,
+        },
+    ];
     // Pass by pass, and within a pass the two builds back to back: every pair of launches
     // sees the machine in the same state (the gate judges launch i of both sides as a pair),
     // and each cell's pairs are spread over the run.
-    for pass in 0..launches {
-        let wants_more = |old: &ResultsFile, current: &ResultsFile, i: usize| {
-            launch_plan.wants_more(old.cells.get(i)) && launch_plan.wants_more(current.cells.get(i))
+    let interrupted = schedule(&cells, launch_plan, &mut sides, |cell, pass| {
+        // ABBA: the build that goes first alternates from pass to pass, so that neither
+        // always runs second in its pair (after a warm cache, or as a neighbour cools).
+        let (o, n) = if opts.lockstep {
+            let Some([o, n]) = run_lockstep(
+                [&old_launcher, &new_launcher],
+                cell,
+                [old_sampling, sampling],
+                pass % 2,
+            ) else {
+                return Ok(None);
+            };
+            if let Some(error) = o.error.as_deref().filter(|e| e.contains("--lockstep")) {
+                bail!(
+                    "the baseline's build {} does not support --lockstep ({error}); gate \
+                     without it",
+                    old_exe.display()
+                );
+            }
+            (o, n)
+        } else if pass % 2 == 0 {
+            let Some(o) = old_launcher.run(cell, old_sampling) else {
+                return Ok(None);
+            };
+            let Some(n) = new_launcher.run(cell, sampling) else {
+                return Ok(None);
+            };
+            (o, n)
+        } else {
+            let Some(n) = new_launcher.run(cell, sampling) else {
+                return Ok(None);
+            };
+            let Some(o) = old_launcher.run(cell, old_sampling) else {
+                return Ok(None);
+            };
+            (o, n)
         };
-        progress.set_remaining(
-            (0..cells.len())
-                .filter(|&i| wants_more(&old, &current, i))
-                .map(|i| launches - current.cells.get(i).map_or(0, launch_count))
-                .sum(),
-        );
-        for (i, cell) in cells.iter().enumerate() {
-            if !wants_more(&old, &current, i) {
-                continue;
-            }
-            if interrupt::requested() {
-                bail!("interrupted: the gate does not judge an incomplete run");
-            }
-            progress.start(cell);
-            // ABBA: the build that goes first alternates from pass to pass, so that neither
-            // always runs second in its pair (after a warm cache, or as a neighbour cools).
-            let (o, n) = if pass % 2 == 0 {
-                let o = old_launcher.run(cell, old_sampling);
-                (o, new_launcher.run(cell, sampling))
-            } else {
-                let n = new_launcher.run(cell, sampling);
-                (old_launcher.run(cell, old_sampling), n)
-            };
-            let (Some(o), Some(n)) = (o, n) else {
-                bail!("interrupted: the gate does not judge an incomplete run");
-            };
-            for (launch, results, file) in [(o, &mut old, &old_path), (n, &mut current, &path)] {
-                if pass == 0 {
-                    results.cells.push(launch);
-                } else {
-                    let so_far = results.cells[i].clone();
-                    results.cells[i] = add_launch(so_far, launch);
-                }
-                store::write_results(file, results)?;
-            }
-            progress.finish(&current.cells[i], pass + 1);
-        }
+        Ok(Some(vec![o, n]))
+    })?;
+    if interrupted {
+        bail!("interrupted: the gate does not judge an incomplete run");
     }
-    progress.done();
     Ok((Some(old), current))
 }
 
@@ -409,12 +426,9 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
 pub const INTERLEAVED_LAUNCHES: usize = 30;
 
 /// Measures `cells` in as many child processes each as `plan` gives them, adding every
-/// launch to `results` and rewriting `path` after each one. Launches run pass by pass - the
-/// first launch of every cell, then the second of every cell - so that each cell's launches
-/// are spread over the whole run and see the machine in more of its states. Cells already
-/// in `results` with fewer launches (an interrupted run being resumed) are continued; a
-/// cell that does not end `ok`, or has used its budget, gets no further launch. Returns
-/// whether Ctrl-C stopped the run early.
+/// launch to `results` and rewriting `path` after each one (see [`schedule`]). Cells
+/// already in `results` with fewer launches (an interrupted run being resumed) are
+/// continued. Returns whether Ctrl-C stopped the run early.
 ///
 /// # Errors
 ///
@@ -428,35 +442,67 @@ pub fn measure_cells(
     results: &mut ResultsFile,
 ) -> Result<bool> {
     let launcher = CellLauncher::new(timeout)?;
+    let mut sides = [Sink { results, path }];
+    schedule(cells, plan, &mut sides, |cell, _pass| {
+        Ok(launcher.run(cell, sampling).map(|launch| vec![launch]))
+    })
+}
+
+/// One side of a scheduled run: the results file its launches go to.
+struct Sink<'a> {
+    results: &'a mut ResultsFile,
+    path: &'a Path,
+}
+
+/// The one launch scheduler, for `run` (one side) and the interleaved gate (two sides, the
+/// baseline's build and this build). Launches run pass by pass - the first launch of every
+/// cell, then the second of every cell - so that each cell's launches are spread over the
+/// whole run and see the machine in more of its states. `launch(cell, pass)` runs one
+/// launch of `cell` for every side, in side order (`None`: stopped by Ctrl-C); each is
+/// added to its side's file, which is rewritten at once, so nothing measured is lost. A
+/// cell that does not end `ok` on some side, or has used its budget there, gets no further
+/// launch; a side already holding more launches of a cell (a resumed run) is continued
+/// where it stopped. Returns whether Ctrl-C stopped the run early.
+fn schedule(
+    cells: &[PlannedCell],
+    plan: LaunchPlan,
+    sides: &mut [Sink<'_>],
+    mut launch: impl FnMut(&PlannedCell, usize) -> Result<Option<Vec<CellResult>>>,
+) -> Result<bool> {
     interrupt::install()?;
     let find = |results: &ResultsFile, cell: &PlannedCell| {
         results.cells.iter().position(|c| c.id == cell.id)
     };
+    let so_far = |sides: &[Sink<'_>], cell: &PlannedCell| -> Vec<Option<CellResult>> {
+        sides
+            .iter()
+            .map(|s| find(s.results, cell).map(|i| s.results.cells[i].clone()))
+            .collect()
+    };
+    let wants_more =
+        |so_far: &[Option<CellResult>]| so_far.iter().all(|c| plan.wants_more(c.as_ref()));
     // Launches still to run, if every cell that wants more gets all it asked for.
-    let remaining = |results: &ResultsFile| -> usize {
+    let remaining = |sides: &[Sink<'_>]| -> usize {
         cells
             .iter()
-            .map(|c| match find(results, c) {
-                Some(i) if plan.wants_more(Some(&results.cells[i])) => {
-                    plan.launches - launch_count(&results.cells[i])
+            .map(|cell| {
+                let so_far = so_far(sides, cell);
+                let done = so_far.iter().flatten().map(launch_count).max().unwrap_or(0);
+                if wants_more(&so_far) {
+                    plan.launches.saturating_sub(done)
+                } else {
+                    0
                 }
-                Some(_) => 0,
-                None => plan.launches,
             })
             .sum()
     };
-    let total = remaining(results);
-    let mut progress = Progress::new(total, cells, plan.launches);
+    let mut progress = Progress::new(remaining(sides), cells, plan.launches);
     for pass in 0..plan.launches {
         // Cells out of budget (or failed) take their unrun launches off the count.
-        progress.set_remaining(remaining(results));
+        progress.set_remaining(remaining(sides));
         for cell in cells {
-            let index = find(results, cell);
-            let so_far = index.map(|i| &results.cells[i]);
-            if so_far.is_some_and(|c| launch_count(c) > pass) {
-                continue;
-            }
-            if !plan.wants_more(so_far) {
+            let before = so_far(sides, cell);
+            if before.iter().flatten().any(|c| launch_count(c) > pass) || !wants_more(&before) {
                 continue;
             }
             if interrupt::requested() {
@@ -464,23 +510,29 @@ pub fn measure_cells(
                 return Ok(true);
             }
             progress.start(cell);
-            let Some(launch) = launcher.run(cell, sampling) else {
+            let Some(launches) = launch(cell, pass)? else {
                 progress.done();
                 return Ok(true);
             };
-            let i = match index {
-                Some(i) => {
-                    let so_far = results.cells[i].clone();
-                    results.cells[i] = add_launch(so_far, launch);
-                    i
-                }
-                None => {
-                    results.cells.push(launch);
-                    results.cells.len() - 1
-                }
-            };
-            progress.finish(&results.cells[i], pass + 1);
-            store::write_results(path, results)?;
+            let mut last = None;
+            for (side, launch) in sides.iter_mut().zip(launches) {
+                let i = match find(side.results, cell) {
+                    Some(i) => {
+                        let so_far = side.results.cells[i].clone();
+                        side.results.cells[i] = add_launch(so_far, launch);
+                        i
+                    }
+                    None => {
+                        side.results.cells.push(launch);
+                        side.results.cells.len() - 1
+                    }
+                };
+                store::write_results(side.path, side.results)?;
+                last = Some(side.results.cells[i].clone());
+            }
+            if let Some(last) = last {
+                progress.finish(&last, pass + 1);
+            }
         }
     }
     progress.done();

@@ -6,9 +6,11 @@
 //! touch the next; a child that panics or crashes is recorded as `failed`, and one that
 //! exceeds its time budget is killed and recorded as `timeout`, while the run goes on.
 
-use std::io::{Read, Write};
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -198,7 +200,7 @@ fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
 
 /// The child side: reads a [`CellRequest`] from stdin, runs it, writes the [`CellResult`]
 /// as one JSON line on stdout. Panics are reported on stderr behind a marker for the parent.
-pub fn child_main() -> ExitCode {
+pub fn child_main(lockstep: bool) -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let message = info
             .payload()
@@ -219,7 +221,13 @@ pub fn child_main() -> ExitCode {
     }));
     exit_with_parent();
     let mut input = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+    // In lock-step the parent keeps stdin open for the turns: the request is its first line.
+    let read = if lockstep {
+        std::io::stdin().lock().read_line(&mut input).map(drop)
+    } else {
+        std::io::stdin().read_to_string(&mut input).map(drop)
+    };
+    if let Err(e) = read {
         eprintln!("error: cannot read the cell request from stdin: {e}");
         return ExitCode::from(2);
     }
@@ -230,6 +238,9 @@ pub fn child_main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if lockstep {
+        tapbench_measure::set_turn_gate(wait_for_turn);
+    }
     let result = execute(&request);
     let mut stdout = std::io::stdout().lock();
     match serde_json::to_string(&result) {
@@ -241,6 +252,27 @@ pub fn child_main() -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => ExitCode::from(2),
+    }
+}
+
+/// The line a lock-step child writes on stdout when it waits for its turn.
+pub const READY_LINE: &str = "tapbench-cell-ready";
+
+/// A lock-step child's turn gate: says it is ready, then blocks until the parent writes a
+/// line (its turn). A parent that went away (stdin closed) ends the process.
+fn wait_for_turn() {
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{READY_LINE}")
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(3);
+    }
+    drop(stdout);
+    let mut line = String::new();
+    match std::io::stdin().lock().read_line(&mut line) {
+        Ok(n) if n > 0 => {}
+        _ => std::process::exit(3),
     }
 }
 
@@ -301,11 +333,17 @@ impl CellLauncher {
         Some(result)
     }
 
-    fn run_child(&self, request: &CellRequest) -> Result<CellResult, ChildFailure> {
-        let input = serde_json::to_vec(request).map_err(|e| ChildFailure::Io(e.to_string()))?;
+    /// Starts a cell process with its request written to stdin; in lock-step stdin stays
+    /// open (the turns go through it), else it is closed so the child can start.
+    fn spawn(&self, request: &CellRequest, lockstep: bool) -> Result<Child, ChildFailure> {
+        let mut input = serde_json::to_vec(request).map_err(|e| ChildFailure::Io(e.to_string()))?;
+        input.push(b'\n');
         let mut command = Command::new(&self.exe);
+        command.arg(CHILD_COMMAND);
+        if lockstep {
+            command.arg("--lockstep");
+        }
         command
-            .arg(CHILD_COMMAND)
             .env_remove("RUST_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -316,65 +354,262 @@ impl CellLauncher {
         let mut child = command
             .spawn()
             .map_err(|e| ChildFailure::Io(format!("cannot start a cell process: {e}")))?;
-        // The request is small; write it and close stdin so the child can start.
-        if let Some(mut stdin) = child.stdin.take() {
+        if let Some(stdin) = child.stdin.as_mut() {
             stdin
                 .write_all(&input)
+                .and_then(|_| stdin.flush())
                 .map_err(|e| ChildFailure::Io(e.to_string()))?;
         }
+        if !lockstep {
+            drop(child.stdin.take());
+        }
+        Ok(child)
+    }
+
+    fn run_child(&self, request: &CellRequest) -> Result<CellResult, ChildFailure> {
+        let mut child = self.spawn(request, false)?;
         // Drain stdout and stderr on threads so a chatty child cannot block on a full pipe.
         let stdout = child.stdout.take().map(drain);
         let stderr = child.stderr.take().map(drain);
         // Wait in short slices, so that a second Ctrl-C can stop the cell at once.
         let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            let now = Instant::now();
-            let stop = if crate::interrupt::urgent() {
-                Some(ChildFailure::Interrupted)
-            } else if now >= deadline {
-                Some(ChildFailure::Timeout)
-            } else {
-                None
-            };
-            if let Some(failure) = stop {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(failure);
-            }
-            let slice = (deadline - now).min(Duration::from_millis(100));
-            match child.wait_timeout(slice) {
-                Ok(Some(status)) => break status,
-                Ok(None) => continue,
-                Err(e) => return Err(ChildFailure::Io(format!("cannot wait for the cell: {e}"))),
-            }
-        };
+        let status = wait_until(&mut child, deadline)?;
         let stdout = stdout
             .map(|h| h.join().unwrap_or_default())
             .unwrap_or_default();
         let stderr = stderr
             .map(|h| h.join().unwrap_or_default())
             .unwrap_or_default();
-        if let Some(panic) = stderr.lines().find_map(|l| l.strip_prefix(PANIC_MARK)) {
-            return Err(ChildFailure::Panicked(panic.to_string()));
+        conclude(status, &stdout, &stderr)
+    }
+}
+
+/// Waits for `child` to end, in short slices so that a second Ctrl-C stops it at once;
+/// kills it at `deadline`.
+fn wait_until(child: &mut Child, deadline: Instant) -> Result<ExitStatus, ChildFailure> {
+    loop {
+        let now = Instant::now();
+        let stop = if crate::interrupt::urgent() {
+            Some(ChildFailure::Interrupted)
+        } else if now >= deadline {
+            Some(ChildFailure::Timeout)
+        } else {
+            None
+        };
+        if let Some(failure) = stop {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(failure);
         }
-        if !status.success() {
-            let last = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            return Err(ChildFailure::Crashed(format!(
-                "cell process ended with {status}: {last}"
-            )));
+        let slice = (deadline - now).min(Duration::from_millis(100));
+        match child.wait_timeout(slice) {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) => continue,
+            Err(e) => return Err(ChildFailure::Io(format!("cannot wait for the cell: {e}"))),
         }
-        let line = stdout
+    }
+}
+
+/// The cell result of a child that ended with `status`, from what it wrote.
+fn conclude(status: ExitStatus, stdout: &str, stderr: &str) -> Result<CellResult, ChildFailure> {
+    if let Some(panic) = stderr.lines().find_map(|l| l.strip_prefix(PANIC_MARK)) {
+        return Err(ChildFailure::Panicked(panic.to_string()));
+    }
+    if !status.success() {
+        let last = stderr
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
-        serde_json::from_str(line)
-            .map_err(|e| ChildFailure::Crashed(format!("cell process gave no result ({e})")))
+        return Err(ChildFailure::Crashed(format!(
+            "cell process ended with {status}: {last}"
+        )));
     }
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    serde_json::from_str(line)
+        .map_err(|e| ChildFailure::Crashed(format!("cell process gave no result ({e})")))
+}
+
+/// What a lock-step child said last.
+enum Said {
+    /// It waits for its turn.
+    Ready,
+    /// Any other line (its result).
+    Line(String),
+    /// It closed stdout: it has ended or is ending.
+    Closed,
+}
+
+/// Runs one launch of `cell` with each of two launchers at once, in lock-step: the two
+/// processes take turns - warm-up, then sample by sample - one running while the other
+/// waits for its turn, so that every sample of one has a sample of the other taken a few
+/// milliseconds before or after it, on the same machine state. `first` (0 or 1) says which
+/// launcher's process takes the first turn. Returns the two results in launcher order, a
+/// crash, panic or timeout of either becoming a `failed` or `timeout` cell on its side;
+/// `None` when a second Ctrl-C stopped them. Both launchers' executables must understand
+/// `__cell --lockstep`; one that does not fails its side with its usage error.
+pub fn run_lockstep(
+    launchers: [&CellLauncher; 2],
+    cell: &PlannedCell,
+    plans: [SamplingPlan; 2],
+    first: usize,
+) -> Option<[CellResult; 2]> {
+    let requests = plans.map(|plan| CellRequest::new(cell, plan));
+    let started = Instant::now();
+    let timeout = launchers[0].timeout.max(launchers[1].timeout) * 2;
+    let outcomes = lockstep_pair(launchers, &requests, first, started + timeout);
+    let mut results = Vec::with_capacity(2);
+    for (side, outcome) in outcomes.into_iter().enumerate() {
+        let mut result = match outcome {
+            Ok(result) => result,
+            Err(ChildFailure::Interrupted) => return None,
+            Err(failure) => failure.into_result(&requests[side], launchers[side].timeout),
+        };
+        result.wall_s = started.elapsed().as_secs_f64();
+        results.push(result);
+    }
+    let [a, b]: [CellResult; 2] = results.try_into().ok()?;
+    Some([a, b])
+}
+
+fn lockstep_pair(
+    launchers: [&CellLauncher; 2],
+    requests: &[CellRequest; 2],
+    first: usize,
+    deadline: Instant,
+) -> [Result<CellResult, ChildFailure>; 2] {
+    let mut children: Vec<Child> = Vec::with_capacity(2);
+    for (launcher, request) in launchers.iter().zip(requests) {
+        match launcher.spawn(request, true) {
+            Ok(child) => children.push(child),
+            Err(failure) => {
+                for mut child in children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                let message = match failure {
+                    ChildFailure::Io(m) => m,
+                    _ => "cannot start a cell process".into(),
+                };
+                return [
+                    Err(ChildFailure::Io(message.clone())),
+                    Err(ChildFailure::Io(message)),
+                ];
+            }
+        }
+    }
+    // Every line of both children, tagged with its side, on one channel.
+    let (tx, rx) = mpsc::channel::<(usize, Said)>();
+    let mut stderr = Vec::with_capacity(2);
+    for (side, child) in children.iter_mut().enumerate() {
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let said = if line == READY_LINE {
+                    Said::Ready
+                } else {
+                    Said::Line(line)
+                };
+                if tx.send((side, said)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((side, Said::Closed));
+        });
+        stderr.push(child.stderr.take().map(drain));
+    }
+    drop(tx);
+    let mut output = [String::new(), String::new()];
+    let mut waiting = [false; 2];
+    let mut closed = [false; 2];
+    let mut pending: [VecDeque<Said>; 2] = [VecDeque::new(), VecDeque::new()];
+    let mut failure: Option<ChildFailure> = None;
+    // The next thing `side` says, holding on to what the other side says meanwhile.
+    let next = |side: usize, pending: &mut [VecDeque<Said>; 2]| -> Result<Said, ChildFailure> {
+        loop {
+            if let Some(said) = pending[side].pop_front() {
+                return Ok(said);
+            }
+            let now = Instant::now();
+            if crate::interrupt::urgent() {
+                return Err(ChildFailure::Interrupted);
+            }
+            if now >= deadline {
+                return Err(ChildFailure::Timeout);
+            }
+            match rx.recv_timeout((deadline - now).min(Duration::from_millis(100))) {
+                Ok((s, said)) => pending[s].push_back(said),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Both readers ended: nothing more will be said.
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Said::Closed),
+            }
+        }
+    };
+    let mut turn = first.min(1);
+    'turns: while !(closed[0] && closed[1]) {
+        if closed[turn] {
+            turn = 1 - turn;
+            continue;
+        }
+        // Until it waits for its turn, and then until it waits for the next one (its phase
+        // is over) or has ended: the other side waits all the while.
+        for give_turn in [true, false] {
+            while !waiting[turn] && !closed[turn] {
+                match next(turn, &mut pending) {
+                    Ok(Said::Ready) => waiting[turn] = true,
+                    Ok(Said::Line(line)) => {
+                        output[turn].push_str(&line);
+                        output[turn].push('\n');
+                    }
+                    Ok(Said::Closed) => closed[turn] = true,
+                    Err(f) => {
+                        failure = Some(f);
+                        break 'turns;
+                    }
+                }
+            }
+            if give_turn && waiting[turn] {
+                waiting[turn] = false;
+                let stdin = children[turn].stdin.as_mut().expect("stdin is kept open");
+                // A child that died meanwhile shows as closed on the next read.
+                let _ = stdin.write_all(b"go\n").and_then(|_| stdin.flush());
+            }
+        }
+        turn = 1 - turn;
+    }
+    let mut outcomes = Vec::with_capacity(2);
+    for (side, mut child) in children.into_iter().enumerate() {
+        drop(child.stdin.take());
+        let status = match &failure {
+            Some(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                None
+            }
+            None => Some(wait_until(&mut child, deadline)),
+        };
+        let stderr = stderr[side]
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        outcomes.push(match (status, &failure) {
+            (_, Some(ChildFailure::Interrupted)) => Err(ChildFailure::Interrupted),
+            (_, Some(_)) => Err(ChildFailure::Timeout),
+            (Some(Ok(status)), None) => conclude(status, &output[side], &stderr),
+            (Some(Err(f)), None) => Err(f),
+            (None, None) => Err(ChildFailure::Timeout),
+        });
+    }
+    let mut outcomes = outcomes.into_iter();
+    let a = outcomes.next().unwrap_or(Err(ChildFailure::Timeout));
+    let b = outcomes.next().unwrap_or(Err(ChildFailure::Timeout));
+    [a, b]
 }
 
 /// How many launches `cell` holds: the length of its launch medians, or one for a cell

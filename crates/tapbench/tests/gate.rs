@@ -156,6 +156,81 @@ fn the_gate_passes_a_a_and_catches_injected_regressions() {
     }
 }
 
+/// In lock-step both builds' processes of a launch pair are alive at once and take turns,
+/// warm-up and then sample by sample: A/A passes, a 50% slowdown is a regression judged on
+/// the launch pairs, both files say how they were measured (so that `compare` and `gate
+/// --current` judge them in pairs later), and every launch took all its samples - the turns
+/// neither deadlock nor cut a side short. A baseline build that does not know the protocol
+/// is refused in one line.
+#[test]
+fn lockstep_pairs_take_turns_and_are_judged_in_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (baseline, old_exe) = setup(dir.path());
+    let lockstep = ["--lockstep", "--launches", "10"];
+    let (out, json) = gate(dir.path(), &baseline, &old_exe, &lockstep);
+    assert_eq!(out.status.code(), Some(0), "A/A failed the gate:\n{json:#}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in lock-step"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["current.json", "current-baseline.json"] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["interleaved"]["lockstep"], true, "{file}");
+        let time = &v["cells"][0]["time_ns_per_op"];
+        assert_eq!(
+            time["launch_medians"].as_array().unwrap().len(),
+            10,
+            "{file}"
+        );
+        // Smoke takes ten samples per launch.
+        assert_eq!(time["samples"].as_array().unwrap().len(), 100, "{file}");
+    }
+    // The two files judged later, as stored files: still in pairs.
+    let out = Command::new(EXE)
+        .args(["compare", "--format", "json"])
+        .arg(dir.path().join("current-baseline.json"))
+        .arg(dir.path().join("current.json"))
+        .output()
+        .unwrap();
+    let cmp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cmp["interleaved"], true);
+    assert_eq!(cmp["cells"][0]["compared"], "paired launches");
+
+    let median = median(&dir.path().join("current-baseline.json"), CELLS[0]);
+    let delay = format!("{:.1}", median * 0.5);
+    let mut args = lockstep.to_vec();
+    args.extend(["--inject-delay-ns", &delay]);
+    let (out, json) = gate(dir.path(), &baseline, &old_exe, &args);
+    assert_eq!(out.status.code(), Some(1), "{json:#}");
+    let v = verdict(&json, CELLS[0]);
+    assert_eq!(v["time"], "regression", "{v}");
+    assert_eq!(v["compared"], "paired launches");
+
+    // A build from before the protocol rejects `__cell --lockstep` as clap does.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let old = dir.path().join("old-tapbench");
+        std::fs::write(
+            &old,
+            "#!/bin/sh\necho \"error: unexpected argument '--lockstep' found\" >&2\nexit 2\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (out, _) = gate(dir.path(), &baseline, &old, &lockstep);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.trim().lines().last().unwrap_or("");
+        assert!(
+            last.starts_with("error: the baseline's build")
+                && last.contains("does not support --lockstep"),
+            "{stderr}"
+        );
+    }
+}
+
 /// Two stored smoke runs, one launch per cell: the gate cannot tell a 2x change from
 /// launch-to-launch noise there, but a delay of 200 ns per operation on cells of a few
 /// nanoseconds is far beyond the single-launch bound and is named as a regression, while
