@@ -138,11 +138,20 @@ def main():
         if out.returncode not in (0, 1, 3):
             sys.exit(f"gate failed ({out.returncode}): {out.stderr.strip()}")
         report = json.loads(out.stdout)
-        raw.append({"what": what, "exit": out.returncode, "seconds": seconds,
-                    "report": report})
-        for path in (out_path, out_path.replace(".json", "-baseline.json")):
+        # Each side's launch medians and probe times, cell by cell, for later analysis.
+        launches_of = {}
+        for side, path in (("current", out_path),
+                           ("baseline", out_path.replace(".json", "-baseline.json"))):
             if os.path.exists(path):
+                with open(path) as f:
+                    for c in json.load(f)["cells"]:
+                        t = c.get("time_ns_per_op") or {}
+                        launches_of.setdefault(c["id"], {})[side] = {
+                            "launch_medians": t.get("launch_medians", []),
+                            "probe_ns": t.get("probe_ns", [])}
                 os.remove(path)
+        raw.append({"what": what, "exit": out.returncode, "seconds": seconds,
+                    "report": report, "launches": launches_of})
         return out.returncode, report, seconds
 
     # A/A: all cells at once.

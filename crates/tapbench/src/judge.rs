@@ -217,6 +217,26 @@ pub fn match_cells<'a>(
             current.cells.len()
         );
     }
+    // Two measurements of different things are no comparison: refuse the first such cell.
+    if let Some((b, c)) = pairs
+        .iter()
+        .find(|(b, c)| b.threads != c.threads || b.params != c.params)
+    {
+        if b.threads != c.threads {
+            bail!(
+                "{what} ran `{}` with different thread counts ({} and {}); measure both \
+                 with the same --threads",
+                b.id,
+                b.threads,
+                c.threads
+            );
+        }
+        bail!(
+            "{what} ran `{}` with different parameters; measure both with the same \
+             selection",
+            b.id
+        );
+    }
     Ok(Matched {
         pairs,
         only_in_base: base

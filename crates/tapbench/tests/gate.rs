@@ -320,6 +320,34 @@ fn bad_gate_input_exits_2() {
         let id = cell["id"].as_str().unwrap().to_string();
         cell["id"] = format!("other/{id}").into();
     }
+    // The same cell measured with another thread count: refused, naming the cell.
+    let mut threads: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&fixture).unwrap()).unwrap();
+    threads["cells"][0]["threads"] = 7.into();
+    let first = threads["cells"][0]["id"].as_str().unwrap().to_string();
+    let other_threads = dir.path().join("threads.json");
+    std::fs::write(&other_threads, threads.to_string()).unwrap();
+    for command in ["gate", "compare"] {
+        let args = if command == "gate" {
+            vec![
+                "gate",
+                "--baseline",
+                f,
+                "--current",
+                other_threads.to_str().unwrap(),
+            ]
+        } else {
+            vec!["compare", f, other_threads.to_str().unwrap()]
+        };
+        let out = Command::new(EXE).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&first) && stderr.contains("different thread counts"),
+            "{stderr}"
+        );
+    }
     let disjoint = dir.path().join("disjoint.json");
     std::fs::write(&disjoint, other.to_string()).unwrap();
     let out = Command::new(EXE)
