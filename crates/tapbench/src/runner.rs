@@ -472,8 +472,7 @@ pub fn run_lockstep(
         result.wall_s = started.elapsed().as_secs_f64();
         results.push(result);
     }
-    let [a, b]: [CellResult; 2] = results.try_into().ok()?;
-    Some([a, b])
+    results.try_into().ok()
 }
 
 fn lockstep_pair(
