@@ -30,6 +30,9 @@ Prints a Markdown summary; --raw FILE keeps every gate's verdict as JSON.
 
     python3 scripts/gate-sensitivity.py --mode paired|lockstep|stored [--launches 12] [--reps-aa 20]
         [--reps 10] [--slowdowns 2,3,5,10,20] [--profile smoke] [--raw FILE]
+
+Interleaved modes default to the gate's own default of launches a side (60); stored mode to
+10.
 """
 
 import argparse
@@ -78,14 +81,15 @@ def main():
     parser.add_argument("--reps", type=int, default=10, help="gates per slowdown and cell")
     parser.add_argument("--profile", default="smoke")
     parser.add_argument("--launches", type=int, default=None,
-                        help="launches a side (default: 12 paired, 10 stored)")
+                        help="launches a side (default: 60 paired and lockstep, as the gate; "
+                             "10 stored)")
     parser.add_argument("--slowdowns", default=None,
                         help="percentages (default: 2,3,5,10,20 paired; "
                              "2,3,5,10,20,50,100 stored)")
     parser.add_argument("--raw", help="write every gate's verdict to this JSON file")
     args = parser.parse_args()
     interleaved = args.mode in ("paired", "lockstep")
-    launches = args.launches or (12 if interleaved else 10)
+    launches = args.launches or (60 if interleaved else 10)
     slowdowns = [float(s) for s in (args.slowdowns or (
         "2,3,5,10,20" if interleaved else "2,3,5,10,20,50,100")).split(",")]
 
@@ -150,6 +154,15 @@ def main():
                             "launch_medians": t.get("launch_medians", []),
                             "probe_ns": t.get("probe_ns", [])}
                 os.remove(path)
+        if not interleaved:
+            # The stored baseline's launches, to judge the same gates again offline.
+            with open(base_file) as f:
+                for c in json.load(f)["cells"]:
+                    if c["id"] in launches_of:
+                        t = c.get("time_ns_per_op") or {}
+                        launches_of[c["id"]]["baseline"] = {
+                            "launch_medians": t.get("launch_medians", []),
+                            "probe_ns": t.get("probe_ns", [])}
         raw.append({"what": what, "exit": out.returncode, "seconds": seconds,
                     "report": report, "launches": launches_of})
         return out.returncode, report, seconds

@@ -262,92 +262,63 @@ pub fn run_to_run_spread(values: &[f64]) -> f64 {
     }
 }
 
-/// The result of a Wilcoxon signed-rank test.
+/// The result of a sign test.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Wilcoxon {
-    /// The sum of the ranks of the positive differences (zeros dropped).
-    pub w_plus: f64,
-    /// Two-sided p-value.
+pub struct SignTest {
+    /// Differences that were not zero.
+    pub n: usize,
+    /// How many of them were positive.
+    pub positive: usize,
+    /// Exact two-sided p-value: twice the binomial(n, 1/2) tail at the larger count.
     pub p_value: f64,
-    /// Whether the p-value is exact (no ties, at most [`WILCOXON_EXACT_LIMIT`] non-zero
-    /// differences) or from the normal approximation with tie and continuity corrections.
-    pub exact: bool,
 }
 
-/// Up to this many non-zero differences without ties, [`wilcoxon_signed_rank`] computes
-/// the exact distribution (as scipy does).
-pub const WILCOXON_EXACT_LIMIT: usize = 50;
-
-/// The two-sided Wilcoxon signed-rank test of paired `differences` (for example the
-/// log-ratios of launch pairs): is their distribution centred on zero? Zero differences are
-/// dropped (Wilcoxon's rule). `None` when nothing is left or a difference is NaN.
+/// The two-sided sign test of paired `differences` (for example the log-ratios of launch
+/// pairs): are positive and negative differences equally likely? Zero differences are
+/// dropped. `None` when nothing is left or a difference is NaN.
+///
+/// Only the signs count, not how far a pair lies: a pair whose two launches ran in
+/// different states of a shared machine (one of them 20-80% slow as a whole) weighs as
+/// much as any other pair, where a signed-rank test would give it the largest rank. Its
+/// p-value is exact (as `scipy.stats.binomtest(k, n, 0.5)`), and the interval it inverts
+/// to is the order-statistic interval of the median that [`summarize`] reports.
 ///
 /// ```
-/// use tapbench_measure::stats::wilcoxon_signed_rank;
+/// use tapbench_measure::stats::sign_test;
 ///
-/// let p = wilcoxon_signed_rank(&[0.1, -0.2, 0.3, 0.4, 0.5, 0.6, -0.05, 0.7]).unwrap().p_value;
-/// assert!((p - 0.0546875).abs() < 1e-12); // scipy.stats.wilcoxon
+/// let t = sign_test(&[0.1, -0.2, 0.3, 0.4, 0.5, 0.6, -0.05, 0.7, 0.0]).unwrap();
+/// assert_eq!((t.n, t.positive), (8, 6));
+/// assert!((t.p_value - 0.2890625).abs() < 1e-12); // scipy.stats.binomtest(6, 8)
 /// ```
-pub fn wilcoxon_signed_rank(differences: &[f64]) -> Option<Wilcoxon> {
+pub fn sign_test(differences: &[f64]) -> Option<SignTest> {
     if differences.iter().any(|d| d.is_nan()) {
         return None;
     }
-    let mut nonzero: Vec<f64> = differences.iter().copied().filter(|d| *d != 0.0).collect();
-    let n = nonzero.len();
+    let n = differences.iter().filter(|d| **d != 0.0).count();
     if n == 0 {
         return None;
     }
-    nonzero.sort_by(|a, b| a.abs().total_cmp(&b.abs()));
-    let mut w_plus = 0.0;
-    let mut tie_term = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && nonzero[j + 1].abs() == nonzero[i].abs() {
-            j += 1;
+    let positive = differences.iter().filter(|d| **d > 0.0).count();
+    let k = positive.max(n - positive);
+    // P(X >= k) for X ~ binomial(n, 1/2), summed in log space so that thousands of pairs
+    // neither underflow 2^-n nor overflow the binomial coefficients.
+    let ln_half_n = n as f64 * std::f64::consts::LN_2;
+    let mut ln_choose = 0.0; // ln C(n, 0)
+    let mut terms = Vec::with_capacity(n + 1);
+    for j in 0..=n {
+        if j >= k {
+            terms.push(ln_choose - ln_half_n);
         }
-        let count = (j - i + 1) as f64;
-        if count > 1.0 {
-            tie_term += count.powi(3) - count;
+        if j < n {
+            ln_choose += ((n - j) as f64).ln() - ((j + 1) as f64).ln();
         }
-        let average_rank = (i + j) as f64 / 2.0 + 1.0;
-        w_plus += nonzero[i..=j].iter().filter(|d| **d > 0.0).count() as f64 * average_rank;
-        i = j + 1;
     }
-    let total = (n * (n + 1)) as f64 / 2.0;
-    if tie_term == 0.0 && n <= WILCOXON_EXACT_LIMIT {
-        // freq[s]: subsets of the ranks 1..=n summing to s (each rank positive or not).
-        let max = n * (n + 1) / 2;
-        let mut freq = vec![0.0f64; max + 1];
-        freq[0] = 1.0;
-        for rank in 1..=n {
-            for sum in (rank..=max).rev() {
-                freq[sum] += freq[sum - rank];
-            }
-        }
-        let all = 2f64.powi(n as i32);
-        let w = w_plus.min(total - w_plus).round() as usize;
-        let tail: f64 = freq[..=w].iter().sum::<f64>() / all;
-        return Some(Wilcoxon {
-            w_plus,
-            p_value: (2.0 * tail).min(1.0),
-            exact: true,
-        });
-    }
-    let nf = n as f64;
-    let variance = nf * (nf + 1.0) * (2.0 * nf + 1.0) / 24.0 - tie_term / 48.0;
-    if variance <= 0.0 {
-        return Some(Wilcoxon {
-            w_plus,
-            p_value: 1.0,
-            exact: false,
-        });
-    }
-    let z = ((w_plus - total / 2.0).abs() - 0.5).max(0.0) / variance.sqrt();
-    Some(Wilcoxon {
-        w_plus,
-        p_value: (2.0 * normal_upper_tail(z)).min(1.0),
-        exact: false,
+    let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let tail = top.exp() * terms.iter().map(|t| (t - top).exp()).sum::<f64>();
+    Some(SignTest {
+        n,
+        positive,
+        p_value: (2.0 * tail).min(1.0),
     })
 }
 
@@ -419,41 +390,39 @@ fn erfc(x: f64) -> f64 {
 mod tests {
 
     #[test]
-    // The paired example's data holds a 3.14 that is a measurement, not pi.
-    #[allow(clippy::approx_constant)]
-    fn wilcoxon_matches_scipy() {
-        // scipy.stats.wilcoxon(x, y) of a paired example: exact.
-        let x = [1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30];
-        let y = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29];
-        let d: Vec<f64> = x.iter().zip(y).map(|(a, b)| a - b).collect();
-        let w = wilcoxon_signed_rank(&d).unwrap();
-        assert!(w.exact);
-        assert!((w.p_value - 0.0390625).abs() < 1e-12, "{w:?}");
-        // 40 differences, no ties: exact, 3.813006878772285e-05.
-        let forty = [
-            0.178818, 0.194945, 0.056634, -0.026454, -0.059217, 0.053133, -0.05221, -0.093683,
-            0.069931, 0.063337, 0.104647, -0.041397, 0.050501, 0.043526, -0.100583, 0.1038,
-            0.082071, 0.288911, 0.070297, 0.03553, 0.173276, 0.069879, 0.140903, 0.013446,
-            0.071817, 0.152429, 0.119625, 0.062847, -0.058231, 0.094522, 0.057686, 0.122047,
-            0.071623, 0.158819, 0.044844, 0.070196, 0.116678, -0.058688, 0.009834, -3e-06,
-        ];
-        let w = wilcoxon_signed_rank(&forty).unwrap();
-        assert!(w.exact);
-        assert!((w.p_value - 3.813006878772285e-05).abs() < 1e-12, "{w:?}");
-        // Ties: the normal approximation with tie and continuity corrections.
-        let tied = [1.0, 1.0, 2.0, -1.0, 3.0, 3.0, -2.0, 4.0, 5.0, 1.0];
-        let w = wilcoxon_signed_rank(&tied).unwrap();
-        assert!(!w.exact);
-        assert!((w.p_value - 0.05094664794476179).abs() < 1e-7, "{w:?}");
-        // Symmetric differences: no evidence; nothing but zeros: no test.
-        assert_eq!(
-            wilcoxon_signed_rank(&[1.0, -1.0, 2.0, -2.0])
-                .unwrap()
-                .p_value,
-            1.0
-        );
-        assert!(wilcoxon_signed_rank(&[0.0, 0.0]).is_none());
-        assert!(wilcoxon_signed_rank(&[f64::NAN]).is_none());
+    fn sign_test_matches_scipy() {
+        // scipy.stats.binomtest(k, n, 0.5).pvalue
+        for (n, k, p) in [
+            (10, 9, 0.021484375),
+            (8, 8, 0.0078125),
+            (8, 0, 0.0078125),
+            (7, 7, 0.015625),
+            (30, 23, 0.005222879350185394),
+            (30, 22, 0.016124801710247993),
+            (60, 41, 0.0062176026593266705),
+            (11, 5, 1.0),
+        ] {
+            let d: Vec<f64> = (0..n).map(|i| if i < k { 0.01 } else { -0.02 }).collect();
+            let t = sign_test(&d).unwrap();
+            assert_eq!((t.n, t.positive), (n, k));
+            assert!((t.p_value - p).abs() < 1e-9 * p, "{n} {k}: {}", t.p_value);
+        }
+        // Thousands of pairs: no underflow or overflow; balanced signs are no evidence.
+        let many: Vec<f64> = (0..4000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        assert!((sign_test(&many).unwrap().p_value - 1.0).abs() < 1e-9);
+        let lopsided: Vec<f64> = (0..4000)
+            .map(|i| if i % 3 == 0 { -1.0 } else { 1.0 })
+            .collect();
+        let p = sign_test(&lopsided).unwrap().p_value;
+        assert!(p > 0.0 && p < 1e-80, "{p}");
+        // How far a pair lies does not matter, only its sign.
+        let far = sign_test(&[0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, -5.0]).unwrap();
+        let near = sign_test(&[0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, -0.001]).unwrap();
+        assert_eq!(far.p_value, near.p_value);
+        assert!(sign_test(&[0.0, 0.0]).is_none());
+        assert!(sign_test(&[f64::NAN]).is_none());
     }
     use super::*;
 

@@ -15,7 +15,7 @@ use std::fmt::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::judge::{judge, judgement_text};
+use crate::judge::{judge, judgement_text, PROBE_STEP};
 pub use crate::judge::{CellVerdict as CellGate, Judgement, Policy, ALPHA, SINGLE_LAUNCH_BOUND};
 use crate::results::ResultsFile;
 use crate::table::format_ns;
@@ -173,9 +173,13 @@ pub fn text(report: &GateReport) -> String {
         report.one_launch,
         report.not_applicable,
         if o.interleaved {
-            "the Wilcoxon signed-rank test of the launch pairs' log-ratios"
+            format!(
+                "the sign test of the launch pairs' log-ratios (pairs whose machine-speed \
+                 probe times differ by more than {:.0}% set aside)",
+                100.0 * PROBE_STEP
+            )
         } else {
-            "the Mann-Whitney U test"
+            "the Mann-Whitney U test".to_string()
         },
         report.p_cutoff,
         report.alpha,
@@ -608,6 +612,119 @@ mod tests {
         assert!(v.ratio_ci95.is_none());
         let v = verdict(&launches(&drift[..7]), &launches(&slower[..7]), INTERLEAVED);
         assert_eq!(v.compared, "launch medians");
+    }
+
+    /// Launches of `medians`, each with its machine-speed probe time.
+    fn launches_probed(medians: &[f64], probes: &[f64]) -> ResultsFile {
+        let mut file = launches(medians);
+        file.cells[0].time_ns_per_op.as_mut().unwrap().probe_ns = probes.to_vec();
+        file
+    }
+
+    #[test]
+    fn pairs_that_ran_in_different_machine_states_are_set_aside() {
+        // Twelve pairs; this build is 6% slower wherever both launches of a pair ran in the
+        // same state of the machine (equal probe times). In three pairs the baseline's
+        // launch ran in the slow state (probe 30% slower, time 60% slower), so those three
+        // read as large improvements and sink the sign test of all twelve (9 of 12
+        // positive: p = 0.15). Set aside by their probes, nine of nine are positive.
+        let base: Vec<f64> = (0..12)
+            .map(|i| if i % 4 == 1 { 160.0 } else { 100.0 + i as f64 })
+            .collect();
+        let base_probes: Vec<f64> = (0..12)
+            .map(|i| if i % 4 == 1 { 650.0 } else { 500.0 })
+            .collect();
+        let current: Vec<f64> = (0..12).map(|i| (100.0 + i as f64) * 1.06).collect();
+        let current_probes = vec![500.0; 12];
+        let v = verdict(
+            &launches_probed(&base, &base_probes),
+            &launches_probed(&current, &current_probes),
+            INTERLEAVED,
+        );
+        assert_eq!(v.compared, "paired launches");
+        assert_eq!(v.time, Judgement::Regression, "{v:?}");
+        assert!((v.p_value.unwrap() - 2.0 / 512.0).abs() < 1e-12, "{v:?}");
+        assert!((v.ratio.unwrap() - 1.06).abs() < 1e-9, "{v:?}");
+        let note = v.note.unwrap();
+        assert!(note.contains("9 of 12 launch pairs judged"), "{note}");
+        // The same launches without probe times: every pair counts, and the three
+        // straddling pairs leave the test short of p < 0.01.
+        let v = verdict(&launches(&base), &launches(&current), INTERLEAVED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        assert!((v.p_value.unwrap() - 0.14599609375).abs() < 1e-12, "{v:?}");
+        // A/A: the same code, the straddling pairs all one way; the pairs in step wobble.
+        let wobble: Vec<f64> = (0..12)
+            .map(|i| (100.0 + i as f64) * if i % 2 == 0 { 1.02 } else { 0.98 })
+            .collect();
+        let v = verdict(
+            &launches_probed(&base, &base_probes),
+            &launches_probed(&wobble, &current_probes),
+            INTERLEAVED,
+        );
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // Too few pairs in step to reach p < 0.01 on their own: every pair is judged.
+        let mostly_out: Vec<f64> = (0..12).map(|i| if i < 5 { 500.0 } else { 650.0 }).collect();
+        let v = verdict(
+            &launches_probed(&base, &mostly_out),
+            &launches_probed(&current, &current_probes),
+            INTERLEAVED,
+        );
+        assert_eq!(v.compared, "paired launches");
+        assert!(
+            !v.note.unwrap_or_default().contains("launch pairs judged"),
+            "every pair was judged"
+        );
+    }
+
+    /// Ten launches: `fast` of them at `level` with the probe at 500 us, the rest 70% slower
+    /// with the probe at 700 us (the machine's slow state).
+    fn two_states(level: f64, fast: usize) -> ResultsFile {
+        let medians: Vec<f64> = (0..10)
+            .map(|i| {
+                let jitter = 1.0 + 0.002 * i as f64;
+                if i < fast {
+                    level * jitter
+                } else {
+                    level * 1.7 * jitter
+                }
+            })
+            .collect();
+        let probes: Vec<f64> = (0..10)
+            .map(|i| if i < fast { 500.0 } else { 700.0 })
+            .collect();
+        launches_probed(&medians, &probes)
+    }
+
+    #[test]
+    fn stored_runs_are_compared_state_for_state() {
+        // Both runs hold launches of both machine states: all launches together fall into
+        // two levels (multimodal, not judged); the six fast-state launches of each show
+        // the +20%.
+        let v = verdict(&two_states(100.0, 6), &two_states(120.0, 6), STORED);
+        assert_eq!(v.compared, "launch medians");
+        assert_eq!(v.time, Judgement::Regression, "{v:?}");
+        assert!((v.ratio.unwrap() - 1.2).abs() < 0.01, "{v:?}");
+        let note = v.note.unwrap();
+        assert!(
+            note.contains("6 and 6 of 10 and 10 launches judged"),
+            "{note}"
+        );
+        // The same code, state for state: unchanged.
+        let v = verdict(&two_states(100.0, 6), &two_states(100.5, 7), STORED);
+        assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
+        // Too few fast-state launches in the baseline for the rank test (2 and 6: the
+        // smallest p-value is 2 / 28): every launch is judged, and the two levels are
+        // multimodal.
+        let v = verdict(&two_states(100.0, 2), &two_states(100.0, 6), STORED);
+        assert_eq!(v.time, Judgement::MultimodalNotJudged, "{v:?}");
+        // ... unless the two runs separate completely, in time and in probe units: +100%.
+        let v = verdict(&two_states(100.0, 2), &two_states(200.0, 6), STORED);
+        assert_eq!(v.time, Judgement::Regression, "{v:?}");
+        // A current run that spent every launch in the slow state separates in time from
+        // a baseline of mostly fast launches, but has no launch in the fast state: not
+        // judged, rather than a false alarm.
+        let v = verdict(&two_states(100.0, 2), &two_states(103.0, 0), STORED);
+        assert_eq!(v.time, Judgement::MultimodalNotJudged, "{v:?}");
     }
 
     #[test]

@@ -15,9 +15,11 @@
 //!
 //! - Interleaved (both files of one `gate --baseline-exe` run, which records it in each
 //!   file): launch i of the baseline's build and launch i of this build ran back to back,
-//!   so the launches are judged in pairs, by a Wilcoxon signed-rank test of the pairs'
-//!   log-ratios; the ratio reported is the median of the pairs' ratios with its
-//!   distribution-free 95% interval.
+//!   so the launches are judged in pairs, by a sign test of the pairs' log-ratios; the
+//!   ratio reported is the median of the pairs' ratios with its distribution-free 95%
+//!   interval. Pairs whose two launches timed the machine-speed probe more than
+//!   [`PROBE_STEP`] apart ran in different states of the machine and are set aside (see
+//!   [`paired_log_ratios`]).
 //! - Measured at different times, several launches a side: a Mann-Whitney U test of the
 //!   launch medians, and the change must also exceed the spread of either run's own launch
 //!   medians (on a shared machine whole phases of seconds to minutes run 10-40% slower).
@@ -42,8 +44,7 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use tapbench_measure::stats::{
-    benjamini_hochberg_cutoff, is_bimodal, mann_whitney_u, run_to_run_spread, summarize,
-    wilcoxon_signed_rank,
+    benjamini_hochberg_cutoff, is_bimodal, mann_whitney_u, run_to_run_spread, sign_test, summarize,
 };
 
 use crate::results::{CellResult, ResultsFile, Status, TimeNsPerOp};
@@ -66,10 +67,51 @@ pub const ALPHA: f64 = 0.01;
 /// samples show it (11 to 193 us within the fast launch).
 pub const SINGLE_LAUNCH_BOUND: f64 = 4.0;
 
-/// The fewest launch pairs judged as pairs: below 8, no two-sided signed-rank test can
-/// reach p < 0.01 (its smallest p-value is 2 / 2^n), so fewer pairs are compared by their
+/// The fewest launch pairs judged as pairs: below 8, no two-sided sign test can reach
+/// p < 0.01 (its smallest p-value is 2 / 2^n), so fewer pairs are compared by their
 /// medians instead.
 pub const MIN_PAIRS: usize = 8;
+
+/// Two launches of a pair ran in the same state of the machine when their machine-speed
+/// probe times (`tapbench_measure::probe`, timed in every launch) differ by at most this,
+/// as a difference of natural logarithms (about 10%). This 2-core shared machine switches
+/// between states lasting seconds, the slow one 20-80% slower for small operations and
+/// visible in the probe (430 us against 480-670 us); over 20 A/A gates of 30 launch pairs
+/// of five cells, about a third of the pairs straddled a switch, and those pairs carry
+/// nearly all of the pairs' disagreement. Under no change either side is as likely to
+/// have run in the slow state, so setting such pairs aside keeps the test fair.
+pub const PROBE_STEP: f64 = 0.10;
+
+/// The log-ratios (current over baseline) of an interleaved cell's launch pairs that
+/// ran in the same state of the machine (probe times within [`PROBE_STEP`]), and how many
+/// pairs there were in all. When the launches did not all time the probe, or fewer than
+/// [`MIN_PAIRS`] pairs are in step, every pair is kept. `None` when the launches do not
+/// pair up (different counts) or a median is not positive.
+pub fn paired_log_ratios(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<(Vec<f64>, usize)> {
+    let (bl, cl) = (&base.launch_medians, &current.launch_medians);
+    if bl.len() != cl.len() || bl.iter().chain(cl).any(|m| *m <= 0.0 || !m.is_finite()) {
+        return None;
+    }
+    let all: Vec<f64> = bl.iter().zip(cl).map(|(b, c)| (c / b).ln()).collect();
+    let (bp, cp) = (&base.probe_ns, &current.probe_ns);
+    let probed = bp.len() == bl.len()
+        && cp.len() == cl.len()
+        && bp.iter().chain(cp).all(|p| *p > 0.0 && p.is_finite());
+    if !probed {
+        return Some((all, bl.len()));
+    }
+    let in_step: Vec<f64> = all
+        .iter()
+        .zip(bp.iter().zip(cp))
+        .filter(|(_, (b, c))| (*c / *b).ln().abs() <= PROBE_STEP)
+        .map(|(r, _)| *r)
+        .collect();
+    if in_step.len() >= MIN_PAIRS {
+        Some((in_step, bl.len()))
+    } else {
+        Some((all, bl.len()))
+    }
+}
 
 /// The judging thresholds, the same for every command that judges.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -124,8 +166,7 @@ pub struct CellVerdict {
     pub ratio: Option<f64>,
     /// The distribution-free 95% interval of the ratio (paired launches only).
     pub ratio_ci95: Option<[f64; 2]>,
-    /// p-value of the rank test on time: Wilcoxon signed-rank for paired launches, else
-    /// Mann-Whitney U.
+    /// p-value of the test on time: the sign test for paired launches, else Mann-Whitney U.
     pub p_value: Option<f64>,
     /// What the rank test compared: `paired launches` for interleaved runs with launches in
     /// pairs, `launch medians` when both runs have several launches, else `samples` (which
@@ -392,6 +433,27 @@ fn judge_cell(
         let (bs, cs, compared) = rank_test_values(b, c);
         out.compared = compared;
         let launches = compared == "launch medians";
+        // Runs measured at different times: judge the launches that ran in the machine's
+        // fastest state, where both runs have enough of them.
+        let same_state = (launches && !interleaved)
+            .then(|| fast_state_launches(b, c))
+            .flatten();
+        let mut state_note = None;
+        let (bs, cs) = match &same_state {
+            Some(kept) => {
+                state_note = Some(format!(
+                    "{} and {} of {} and {} launches judged: the others ran while the \
+                     machine-speed probe was more than {:.0}% slower than its fastest",
+                    kept.base.len(),
+                    kept.current.len(),
+                    bs.len(),
+                    cs.len(),
+                    100.0 * PROBE_STEP
+                ));
+                (kept.base.as_slice(), kept.current.as_slice())
+            }
+            None => (bs, cs),
+        };
         let median = |v: &[f64]| summarize(v).map(|s| s.median);
         let (Some(bm), Some(cm)) = (median(bs), median(cs)) else {
             return out;
@@ -400,27 +462,48 @@ fn judge_cell(
         out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
         // Interleaved launches in pairs: judge the pairs' log-ratios, which the pairing
         // frees of whatever state the machine was in at each pass.
-        let (bl, cl) = (&b.launch_medians, &c.launch_medians);
         let mut diff = cm - bm;
-        if interleaved && bl.len() >= MIN_PAIRS && bl.len() == cl.len() && bm > 0.0 {
-            let log_ratios: Vec<f64> = bl.iter().zip(cl).map(|(b, c)| (c / b).ln()).collect();
-            if let Some(stats) = summarize(&log_ratios).filter(|s| s.median.is_finite()) {
-                let ratio = stats.median.exp();
-                out.compared = "paired launches";
-                out.ratio = Some(ratio);
-                out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
-                out.p_value = Some(wilcoxon_signed_rank(&log_ratios).map_or(1.0, |w| w.p_value));
-                diff = bm * (ratio - 1.0);
+        let mut pairs_note = None;
+        if interleaved && b.launch_medians.len() >= MIN_PAIRS && bm > 0.0 {
+            if let Some((log_ratios, all)) = paired_log_ratios(b, c) {
+                if let (Some(stats), Some(test)) = (
+                    summarize(&log_ratios).filter(|s| s.median.is_finite()),
+                    sign_test(&log_ratios),
+                ) {
+                    let ratio = stats.median.exp();
+                    out.compared = "paired launches";
+                    out.ratio = Some(ratio);
+                    out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
+                    out.p_value = Some(test.p_value);
+                    diff = bm * (ratio - 1.0);
+                    if log_ratios.len() < all {
+                        pairs_note = Some(format!(
+                            "{} of {all} launch pairs judged: the others' probe times differ \
+                             by more than {:.0}%",
+                            log_ratios.len(),
+                            100.0 * PROBE_STEP
+                        ));
+                    }
+                } else {
+                    // Every pair measured exactly the same: no change to find.
+                    out.compared = "paired launches";
+                    out.ratio = Some(1.0);
+                    out.p_value = Some(1.0);
+                    diff = 0.0;
+                }
             }
         }
         // The smallest change that counts: threshold and noise floor, and for runs measured
         // at different times the run-to-run spread either run showed.
+        let multimodal = is_bimodal(bs) || is_bimodal(cs);
+        // Two runs whose launches separate completely need no spread rule: every launch of
+        // one is beyond every launch of the other.
+        let separate = !interleaved && launches && multimodal && separated(b, c);
         let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
-        if !interleaved {
+        if !interleaved && !separate {
             margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
         }
         out.detectable_ns = Some(margin);
-        let multimodal = is_bimodal(bs) || is_bimodal(cs);
         out.time = if !launches && !interleaved {
             // One launch a side: judged only beyond the single-launch bound, on the time in
             // units of the machine-speed probe where both launches timed it.
@@ -472,12 +555,24 @@ fn judge_cell(
                     Judgement::OneLaunchNotJudged
                 }
             }
-        } else if multimodal && !interleaved {
+        } else if multimodal && !interleaved && !separate {
             out.note = Some("multimodal samples: not judged".into());
             Judgement::MultimodalNotJudged
         } else {
+            out.note = pairs_note.or(state_note);
+            if separate {
+                out.note = Some(
+                    "multimodal launches, judged: every launch of one run is beyond every \
+                     launch of the other, in time and in units of the machine-speed probe"
+                        .into(),
+                );
+            }
             if multimodal {
-                out.note = Some("multimodal launches, judged: the runs were interleaved".into());
+                let multimodal = "multimodal launches, judged: the runs were interleaved";
+                out.note = Some(match out.note.take() {
+                    Some(pairs) => format!("{multimodal}; {pairs}"),
+                    None => multimodal.into(),
+                });
             }
             let threshold = 1.0 + options.threshold_pct / 100.0;
             match (out.ratio, out.p_value) {
@@ -499,6 +594,99 @@ fn judge_cell(
     (out.allocs_exact, out.allocs) =
         judge_allocs(base, current, options.alloc_tolerance, one_launch_stored);
     out
+}
+
+/// The launches of two runs measured at different times that ran in the machine's fastest
+/// state (see [`fast_state_launches`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SameState {
+    /// The baseline's launch medians kept.
+    pub base: Vec<f64>,
+    /// The current run's launch medians kept.
+    pub current: Vec<f64>,
+}
+
+/// The launch medians of both runs whose machine-speed probe time lies within
+/// [`PROBE_STEP`] of the fastest probe time of either run: the launches that ran in the
+/// machine's fast state. On this 2-core shared machine a stored baseline of 10 launches
+/// holds launches of both states, and a cell whose launches fall into two levels 20-80%
+/// apart is either not judged (multimodal) or judged against a spread that hides +50%;
+/// compared state for state, the same runs show a few percent. Both runs are filtered by
+/// the same rule on a figure the code under test does not change, so under no change the
+/// kept launches of both are alike. `None` (judge every launch) when either run lacks
+/// probe times, when nothing would be set aside, or when too few launches are left for
+/// the rank test to reach [`ALPHA`] (its smallest two-sided p-value is
+/// `2 / C(n1 + n2, n1)`).
+pub fn fast_state_launches(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<SameState> {
+    let probed = |t: &TimeNsPerOp| {
+        t.probe_ns.len() == t.launch_medians.len()
+            && t.probe_ns.iter().all(|p| *p > 0.0 && p.is_finite())
+    };
+    if !probed(base) || !probed(current) {
+        return None;
+    }
+    let fastest = base
+        .probe_ns
+        .iter()
+        .chain(&current.probe_ns)
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let keep = |t: &TimeNsPerOp| -> Vec<f64> {
+        t.launch_medians
+            .iter()
+            .zip(&t.probe_ns)
+            .filter(|(_, p)| (*p / fastest).ln() <= PROBE_STEP)
+            .map(|(m, _)| *m)
+            .collect()
+    };
+    let kept = SameState {
+        base: keep(base),
+        current: keep(current),
+    };
+    let (n1, n2) = (kept.base.len(), kept.current.len());
+    // C(n1 + n2, n1), as a float: only compared against 2 / ALPHA.
+    let orderings = (1..=n1).fold(1.0, |acc, i| acc * (n2 + i) as f64 / i as f64);
+    let all_kept = n1 == base.launch_medians.len() && n2 == current.launch_medians.len();
+    (n1 >= 2 && n2 >= 2 && 2.0 / orderings < ALPHA && !all_kept).then_some(kept)
+}
+
+/// Whether every launch of one run is slower than every launch of the other, both in time
+/// and in units of each launch's machine-speed probe, and each run has a launch in the
+/// machine's fast state (probe within [`PROBE_STEP`] of the fastest of both). Two runs that
+/// separate completely differ by more than any mixture of levels explains, so a
+/// multimodal cell is judged all the same; the probe rules out the one other explanation,
+/// a machine that ran slower throughout one of the runs. False when either run lacks
+/// probe times.
+pub fn separated(base: &TimeNsPerOp, current: &TimeNsPerOp) -> bool {
+    let units = |t: &TimeNsPerOp| -> Option<(Vec<f64>, Vec<f64>)> {
+        (t.probe_ns.len() == t.launch_medians.len()
+            && t.launch_medians.len() >= 2
+            && t.probe_ns.iter().all(|p| *p > 0.0))
+        .then(|| {
+            (
+                t.launch_medians.clone(),
+                t.launch_medians
+                    .iter()
+                    .zip(&t.probe_ns)
+                    .map(|(m, p)| m / p)
+                    .collect(),
+            )
+        })
+    };
+    let (Some((b_raw, b_norm)), Some((c_raw, c_norm))) = (units(base), units(current)) else {
+        return false;
+    };
+    let low = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let fastest = low(&base.probe_ns).min(low(&current.probe_ns));
+    let in_fast_state =
+        |t: &TimeNsPerOp| t.probe_ns.iter().any(|p| (p / fastest).ln() <= PROBE_STEP);
+    if !in_fast_state(base) || !in_fast_state(current) {
+        return false;
+    }
+    let above = |x: &[f64], y: &[f64]| low(x) > high(y);
+    (above(&c_raw, &b_raw) && above(&c_norm, &b_norm))
+        || (above(&b_raw, &c_raw) && above(&b_norm, &c_norm))
 }
 
 /// The ratio of a cell's single launches, current over baseline: in units of the

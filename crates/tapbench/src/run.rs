@@ -420,11 +420,14 @@ pub fn rerun(baseline: &ResultsFile, opts: Rerun) -> Result<(Option<ResultsFile>
     Ok((Some(old), current))
 }
 
-/// Launches a side of an interleaved gate run unless `--launches` says otherwise: measured
-/// with `scripts/gate-sensitivity.py` on a noisy 2-core machine, 30 pairs passed 20 of 20
-/// A/A gates of five cells and caught +10% in 6 to 9 of 10 gates per small cell, where 12
-/// pairs caught it in 1 to 6.
-pub const INTERLEAVED_LAUNCHES: usize = 30;
+/// Launches a side of an interleaved gate run unless `--launches` says otherwise. On a
+/// noisy 2-core machine (`scripts/gate-sensitivity.py`, five cells from 3 ns to 2 ms per
+/// operation), +5% needs about 40 pairs that ran in the same state of the machine for the
+/// sign test to reach p < 0.01 in every gate, and about a third of the pairs straddle a
+/// change of state and are set aside (see `judge::PROBE_STEP`): 30 pairs caught +5% in 4
+/// to 10 of 10 gates per cell. A gate of one cell at 60 launches a side takes about 20 s
+/// in the smoke profile.
+pub const INTERLEAVED_LAUNCHES: usize = 60;
 
 /// Measures `cells` in as many child processes each as `plan` gives them, adding every
 /// launch to `results` and rewriting `path` after each one (see [`schedule`]). Cells

@@ -6,9 +6,10 @@
 //! flaky gate is the bug.
 //!
 //! The injected delay is 20% of the cell's median and each side gets the interleaved
-//! default of 30 launches, spread pass by pass: measured with `scripts/gate-sensitivity.py`,
-//! that catches 20% in 10 of 10 repetitions on every small cell tried, with no false alarm
-//! in 10 A/A gates (see the README's gate section).
+//! default of 60 launches, spread pass by pass and judged in pairs by the sign test:
+//! measured with `scripts/gate-sensitivity.py`, that catches far smaller slowdowns in 10 of
+//! 10 gates on every small cell tried, with no false alarm in 20 A/A gates (see the
+//! README's gate section).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
