@@ -205,7 +205,7 @@ pub struct GateArgs {
     /// only says which cells to run).
     #[arg(long, value_name = "EXE", conflicts_with = "current")]
     pub baseline_exe: Option<PathBuf>,
-    /// Launches per cell for the fresh run (default: the baseline's; 30 with --baseline-exe).
+    /// Launches per cell for the fresh run (default: the baseline's; 60 with --baseline-exe).
     #[arg(long, conflicts_with = "current", value_parser = clap::value_parser!(u16).range(1..=100))]
     pub launches: Option<u16>,
     /// Sampling profile of the interleaved runs (default: the baseline's). Only with

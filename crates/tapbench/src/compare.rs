@@ -38,7 +38,9 @@ impl From<Judgement> for Verdict {
             Judgement::Regression => Verdict::Slower,
             Judgement::Improvement => Verdict::Faster,
             Judgement::Unchanged => Verdict::Same,
-            Judgement::MultimodalNotJudged | Judgement::OneLaunchNotJudged => Verdict::NotJudged,
+            Judgement::MultimodalNotJudged
+            | Judgement::OneLaunchNotJudged
+            | Judgement::StateNotJudged => Verdict::NotJudged,
             Judgement::NotComparable => Verdict::NotComparable,
         }
     }

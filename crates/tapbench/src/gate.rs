@@ -85,6 +85,9 @@ pub struct GateReport {
     pub multimodal: usize,
     /// Cells whose time was not judged because a stored run had one launch per cell.
     pub one_launch: usize,
+    /// Cells whose time was not judged because the runs measured in different states of
+    /// the machine.
+    pub machine_state: usize,
     /// Every cell present in both files.
     pub cells: Vec<CellGate>,
     /// Cells of the baseline that the current run lacks.
@@ -141,6 +144,10 @@ pub fn gate(baseline: &ResultsFile, current: &ResultsFile, policy: Policy) -> Re
             .iter()
             .filter(|c| c.time == Judgement::OneLaunchNotJudged)
             .count(),
+        machine_state: cells
+            .iter()
+            .filter(|c| c.time == Judgement::StateNotJudged)
+            .count(),
         only_in_baseline: judged.only_in_base,
         only_in_current: judged.only_in_current,
         cells,
@@ -155,7 +162,7 @@ pub fn text(report: &GateReport) -> String {
     let o = &report.options;
     let mut out = format!(
         "tapbench gate ({}): {} cells compared, {} judged ({} regressed, {} improved), {} not \
-         judged ({} multimodal, {} single-launch), {} measured in neither run.\nA time change \
+         judged ({} multimodal, {} single-launch, {} machine state), {} measured in neither run.\nA time change \
          needs a p-value of {} below {:.2e} ({} for the gate as a whole: Benjamini-Hochberg over the {} cells \
          tested), a ratio beyond {}% and a difference beyond {} ns{}; allocations are \
          compared exactly (tolerance {} per op) where they are deterministic.\n{}",
@@ -171,6 +178,7 @@ pub fn text(report: &GateReport) -> String {
         report.not_judged,
         report.multimodal,
         report.one_launch,
+        report.machine_state,
         report.not_applicable,
         if o.interleaved {
             format!(
@@ -713,9 +721,18 @@ mod tests {
         let v = verdict(&two_states(100.0, 6), &two_states(100.5, 7), STORED);
         assert_eq!(v.time, Judgement::Unchanged, "{v:?}");
         // Too few fast-state launches in the baseline for the rank test (2 and 6: the
-        // smallest p-value is 2 / 28): every launch is judged, and the two levels are
-        // multimodal.
+        // smallest p-value is 2 / 28), and the runs' median probes differ (700 and 500
+        // us): measured in different states, not judged.
         let v = verdict(&two_states(100.0, 2), &two_states(100.0, 6), STORED);
+        assert_eq!(v.time, Judgement::StateNotJudged, "{v:?}");
+        assert!(v.note.unwrap().contains("different states"));
+        // A whole run in the slow state against a whole run in the fast state: 70%
+        // slower, every launch, with a tight spread - the machine, not the code.
+        let v = verdict(&two_states(100.0, 10), &two_states(100.0, 0), STORED);
+        assert_eq!(v.time, Judgement::StateNotJudged, "{v:?}");
+        // Same median probe, too few launches in the fast state: all launches are judged,
+        // and the two levels are multimodal.
+        let v = verdict(&two_states(100.0, 3), &two_states(100.0, 2), STORED);
         assert_eq!(v.time, Judgement::MultimodalNotJudged, "{v:?}");
         // ... unless the two runs separate completely, in time and in probe units: +100%.
         let v = verdict(&two_states(100.0, 2), &two_states(200.0, 6), STORED);

@@ -148,6 +148,9 @@ pub enum Judgement {
     MultimodalNotJudged,
     /// A stored run with one launch per cell: its samples cannot show run-to-run noise.
     OneLaunchNotJudged,
+    /// Runs measured at different times, in different states of the machine (their
+    /// machine-speed probes differ), with too few launches in a common state to compare.
+    StateNotJudged,
     /// One side has no measurement.
     NotComparable,
 }
@@ -555,6 +558,19 @@ fn judge_cell(
                     Judgement::OneLaunchNotJudged
                 }
             }
+        } else if !interleaved && launches && !separate && same_state.is_none() && {
+            let state = different_states(b, c);
+            if let Some((bp, cp)) = state {
+                out.note = Some(format!(
+                    "the runs measured in different states of the machine: median probe \
+                     {:.0} us against {:.0} us, too few launches in a common state",
+                    bp / 1e3,
+                    cp / 1e3
+                ));
+            }
+            state.is_some()
+        } {
+            Judgement::StateNotJudged
         } else if multimodal && !interleaved && !separate {
             out.note = Some("multimodal samples: not judged".into());
             Judgement::MultimodalNotJudged
@@ -648,6 +664,21 @@ pub fn fast_state_launches(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<
     let orderings = (1..=n1).fold(1.0, |acc, i| acc * (n2 + i) as f64 / i as f64);
     let all_kept = n1 == base.launch_medians.len() && n2 == current.launch_medians.len();
     (n1 >= 2 && n2 >= 2 && 2.0 / orderings < ALPHA && !all_kept).then_some(kept)
+}
+
+/// The two runs' median machine-speed probe times, in ns, when they differ by more than
+/// [`PROBE_STEP`]: the runs were measured in different states of the machine (on this
+/// machine a slow phase can cover a whole run of a cell's launches: a sub-10 ns cell read
+/// 3.4 ns in one run and 5.9 ns in the next, A/A). `None` when they agree or either run
+/// lacks probe times.
+pub fn different_states(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<(f64, f64)> {
+    let median = |t: &TimeNsPerOp| {
+        (t.probe_ns.len() == t.launch_medians.len() && t.probe_ns.iter().all(|p| *p > 0.0))
+            .then(|| summarize(&t.probe_ns).map(|s| s.median))
+            .flatten()
+    };
+    let (b, c) = (median(base)?, median(current)?);
+    ((c / b).ln().abs() > PROBE_STEP).then_some((b, c))
 }
 
 /// Whether every launch of one run is slower than every launch of the other, both in time
@@ -792,6 +823,7 @@ pub fn judgement_text(j: Judgement) -> &'static str {
         Judgement::Unchanged => "unchanged",
         Judgement::MultimodalNotJudged => "multimodal, not judged",
         Judgement::OneLaunchNotJudged => "one launch, not judged",
+        Judgement::StateNotJudged => "machine state differs, not judged",
         Judgement::NotComparable => "not comparable",
     }
 }
