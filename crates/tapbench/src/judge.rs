@@ -82,6 +82,14 @@ pub const MIN_PAIRS: usize = 8;
 /// have run in the slow state, so setting such pairs aside keeps the test fair.
 pub const PROBE_STEP: f64 = 0.10;
 
+/// Each launch's machine-speed probe time, when every launch of the run timed one.
+fn launch_probes(t: &TimeNsPerOp) -> Option<&[f64]> {
+    (!t.launch_medians.is_empty()
+        && t.probe_ns.len() == t.launch_medians.len()
+        && t.probe_ns.iter().all(|p| *p > 0.0 && p.is_finite()))
+    .then_some(t.probe_ns.as_slice())
+}
+
 /// The log-ratios (current over baseline) of an interleaved cell's launch pairs that
 /// ran in the same state of the machine (probe times within [`PROBE_STEP`]), and how many
 /// pairs there were in all. When the launches did not all time the probe, or fewer than
@@ -93,13 +101,9 @@ pub fn paired_log_ratios(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<(V
         return None;
     }
     let all: Vec<f64> = bl.iter().zip(cl).map(|(b, c)| (c / b).ln()).collect();
-    let (bp, cp) = (&base.probe_ns, &current.probe_ns);
-    let probed = bp.len() == bl.len()
-        && cp.len() == cl.len()
-        && bp.iter().chain(cp).all(|p| *p > 0.0 && p.is_finite());
-    if !probed {
+    let (Some(bp), Some(cp)) = (launch_probes(base), launch_probes(current)) else {
         return Some((all, bl.len()));
-    }
+    };
     let in_step: Vec<f64> = all
         .iter()
         .zip(bp.iter().zip(cp))
@@ -502,6 +506,11 @@ fn judge_cell(
         // Two runs whose launches separate completely need no spread rule: every launch of
         // one is beyond every launch of the other.
         let separate = !interleaved && launches && multimodal && separated(b, c);
+        // Too few launches in a common state, and the runs' probes differ: the machine,
+        // not the code, may be what moved.
+        let other_state = (!interleaved && launches && !separate && same_state.is_none())
+            .then(|| different_states(b, c))
+            .flatten();
         let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
         if !interleaved && !separate {
             margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
@@ -558,32 +567,28 @@ fn judge_cell(
                     Judgement::OneLaunchNotJudged
                 }
             }
-        } else if !interleaved && launches && !separate && same_state.is_none() && {
-            let state = different_states(b, c);
-            if let Some((bp, cp)) = state {
-                out.note = Some(format!(
-                    "the runs measured in different states of the machine: median probe \
-                     {:.0} us against {:.0} us, too few launches in a common state",
-                    bp / 1e3,
-                    cp / 1e3
-                ));
-            }
-            state.is_some()
-        } {
+        } else if let Some((bp, cp)) = other_state {
+            out.note = Some(format!(
+                "the runs measured in different states of the machine: median probe {:.0} us \
+                 against {:.0} us, too few launches in a common state",
+                bp / 1e3,
+                cp / 1e3
+            ));
             Judgement::StateNotJudged
         } else if multimodal && !interleaved && !separate {
             out.note = Some("multimodal samples: not judged".into());
             Judgement::MultimodalNotJudged
         } else {
-            out.note = pairs_note.or(state_note);
-            if separate {
-                out.note = Some(
+            out.note = if separate {
+                Some(
                     "multimodal launches, judged: every launch of one run is beyond every \
                      launch of the other, in time and in units of the machine-speed probe"
                         .into(),
-                );
-            }
-            if multimodal {
+                )
+            } else {
+                pairs_note.or(state_note)
+            };
+            if multimodal && interleaved {
                 let multimodal = "multimodal launches, judged: the runs were interleaved";
                 out.note = Some(match out.note.take() {
                     Some(pairs) => format!("{multimodal}; {pairs}"),
@@ -634,19 +639,8 @@ pub struct SameState {
 /// the rank test to reach [`ALPHA`] (its smallest two-sided p-value is
 /// `2 / C(n1 + n2, n1)`).
 pub fn fast_state_launches(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<SameState> {
-    let probed = |t: &TimeNsPerOp| {
-        t.probe_ns.len() == t.launch_medians.len()
-            && t.probe_ns.iter().all(|p| *p > 0.0 && p.is_finite())
-    };
-    if !probed(base) || !probed(current) {
-        return None;
-    }
-    let fastest = base
-        .probe_ns
-        .iter()
-        .chain(&current.probe_ns)
-        .copied()
-        .fold(f64::INFINITY, f64::min);
+    let (bp, cp) = (launch_probes(base)?, launch_probes(current)?);
+    let fastest = bp.iter().chain(cp).copied().fold(f64::INFINITY, f64::min);
     let keep = |t: &TimeNsPerOp| -> Vec<f64> {
         t.launch_medians
             .iter()
@@ -672,11 +666,7 @@ pub fn fast_state_launches(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<
 /// 3.4 ns in one run and 5.9 ns in the next, A/A). `None` when they agree or either run
 /// lacks probe times.
 pub fn different_states(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<(f64, f64)> {
-    let median = |t: &TimeNsPerOp| {
-        (t.probe_ns.len() == t.launch_medians.len() && t.probe_ns.iter().all(|p| *p > 0.0))
-            .then(|| summarize(&t.probe_ns).map(|s| s.median))
-            .flatten()
-    };
+    let median = |t: &TimeNsPerOp| summarize(launch_probes(t)?).map(|s| s.median);
     let (b, c) = (median(base)?, median(current)?);
     ((c / b).ln().abs() > PROBE_STEP).then_some((b, c))
 }
@@ -689,35 +679,26 @@ pub fn different_states(base: &TimeNsPerOp, current: &TimeNsPerOp) -> Option<(f6
 /// a machine that ran slower throughout one of the runs. False when either run lacks
 /// probe times.
 pub fn separated(base: &TimeNsPerOp, current: &TimeNsPerOp) -> bool {
-    let units = |t: &TimeNsPerOp| -> Option<(Vec<f64>, Vec<f64>)> {
-        (t.probe_ns.len() == t.launch_medians.len()
-            && t.launch_medians.len() >= 2
-            && t.probe_ns.iter().all(|p| *p > 0.0))
-        .then(|| {
-            (
-                t.launch_medians.clone(),
-                t.launch_medians
-                    .iter()
-                    .zip(&t.probe_ns)
-                    .map(|(m, p)| m / p)
-                    .collect(),
-            )
-        })
-    };
-    let (Some((b_raw, b_norm)), Some((c_raw, c_norm))) = (units(base), units(current)) else {
+    let (Some(bp), Some(cp)) = (launch_probes(base), launch_probes(current)) else {
         return false;
     };
+    let (b_raw, c_raw) = (&base.launch_medians, &current.launch_medians);
+    if b_raw.len() < 2 || c_raw.len() < 2 {
+        return false;
+    }
+    let per_probe =
+        |m: &[f64], p: &[f64]| -> Vec<f64> { m.iter().zip(p).map(|(m, p)| m / p).collect() };
+    let (b_norm, c_norm) = (per_probe(b_raw, bp), per_probe(c_raw, cp));
     let low = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let high = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let fastest = low(&base.probe_ns).min(low(&current.probe_ns));
-    let in_fast_state =
-        |t: &TimeNsPerOp| t.probe_ns.iter().any(|p| (p / fastest).ln() <= PROBE_STEP);
-    if !in_fast_state(base) || !in_fast_state(current) {
+    let fastest = low(bp).min(low(cp));
+    let in_fast_state = |p: &[f64]| p.iter().any(|p| (p / fastest).ln() <= PROBE_STEP);
+    if !in_fast_state(bp) || !in_fast_state(cp) {
         return false;
     }
     let above = |x: &[f64], y: &[f64]| low(x) > high(y);
-    (above(&c_raw, &b_raw) && above(&c_norm, &b_norm))
-        || (above(&b_raw, &c_raw) && above(&b_norm, &c_norm))
+    (above(c_raw, b_raw) && above(&c_norm, &b_norm))
+        || (above(b_raw, c_raw) && above(&b_norm, &c_norm))
 }
 
 /// The ratio of a cell's single launches, current over baseline: in units of the
