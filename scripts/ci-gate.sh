@@ -12,8 +12,9 @@
 #
 # Exit status: 0 every cell judged and none regressed, 1 a regression (the job should fail),
 # 2 bad input or an error, 3 no regression but some cells could not be judged (multimodal,
-# one launch per cell, no longer measured; pass --accept-inconclusive in GATE_ARGS to make
-# it 0). OUT_DIR (default target/gate) receives current.json, gate.md, gate.json, the
+# different machine states, measured only now; pass --accept-inconclusive in GATE_ARGS to
+# make it 0). Stored runs of one launch per cell are judged only beyond the single-launch
+# bound: a pass then rules out gross regressions only. OUT_DIR (default target/gate) receives current.json, gate.md, gate.json, the
 # report/ directory and bmf.json.
 set -uo pipefail
 

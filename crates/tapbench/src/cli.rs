@@ -240,7 +240,7 @@ pub struct GateArgs {
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
     /// Exit 0 rather than 3 when no cell regressed but some could not be judged
-    /// (multimodal, one launch per cell, not measured now).
+    /// (multimodal, different machine states, not measured now).
     #[arg(long)]
     pub accept_inconclusive: bool,
 }

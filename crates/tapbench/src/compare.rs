@@ -26,7 +26,7 @@ pub enum Verdict {
     /// No change beyond the thresholds.
     Same,
     /// Measured on both sides, but the measurements cannot support a verdict (multimodal
-    /// launches, or one launch a side within the single-launch bound).
+    /// launches, or runs in different states of the machine).
     NotJudged,
     /// One side did not measure the cell (failed, skipped, timed out).
     NotComparable,
@@ -38,9 +38,7 @@ impl From<Judgement> for Verdict {
             Judgement::Regression => Verdict::Slower,
             Judgement::Improvement => Verdict::Faster,
             Judgement::Unchanged => Verdict::Same,
-            Judgement::MultimodalNotJudged
-            | Judgement::OneLaunchNotJudged
-            | Judgement::StateNotJudged => Verdict::NotJudged,
+            Judgement::MultimodalNotJudged | Judgement::StateNotJudged => Verdict::NotJudged,
             Judgement::NotComparable => Verdict::NotComparable,
         }
     }
@@ -327,7 +325,7 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_need_significance_size_and_more_than_one_launch() {
+    fn verdicts_need_significance_size_and_more_than_one_launch_for_small_changes() {
         let low: Vec<f64> = (0..12).map(|i| 100.0 + f64::from(i) * 0.1).collect();
         let high: Vec<f64> = low.iter().map(|x| x * 1.5).collect();
         let base = file(vec![
@@ -343,7 +341,8 @@ mod tests {
             // Significant but within the 5% threshold.
             cell("c", &scaled(1.02), 1.0),
             // Twelve samples a side, clearly apart, but from one process a side: within the
-            // single-launch bound that is no evidence of a change.
+            // single-launch bound that is no evidence of a change, so the same at that
+            // resolution.
             one_launch("d", &high),
             cell("new", &BASE, 0.0),
         ]);
@@ -355,9 +354,14 @@ mod tests {
                 Verdict::Slower,
                 Verdict::Faster,
                 Verdict::Same,
-                Verdict::NotJudged
+                Verdict::Same
             ]
         );
+        assert!(cmp.cells[3]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("within the single-launch bound"));
         assert_eq!(cmp.cells[0].allocs, Verdict::Slower);
         assert_eq!(cmp.cells[0].allocs_change, Some(1.0));
         assert_eq!(cmp.cells[1].allocs, Verdict::Same);
@@ -367,7 +371,7 @@ mod tests {
         assert_eq!(cmp.only_in_current, ["new"]);
         let md = markdown(&cmp);
         assert!(
-            md.contains("1 faster, 1 slower, 1 same, 1 not judged")
+            md.contains("1 faster, 1 slower, 2 same, 0 not judged")
                 && md.contains("0 fewer, 1 more")
                 && md.contains("- gone"),
             "{md}"
