@@ -3,19 +3,23 @@
 //!
 //! One operation is one item sent and received. An iteration is one round: make the queue,
 //! spawn the consumers and producers, let the producers finish and drop their senders, and
-//! collect what every consumer saw. Consumers mark each item in a per-producer bitmap, so a
-//! lost or duplicated item fails the check; with one consumer each producer's items must
-//! arrive in order. Every [`LATENCY_STRIDE`]th item carries its send time, and consumers
-//! record the send-to-receive latency in their own HDR recorder.
+//! collect what every consumer saw. Consumers count the items and add up their
+//! fingerprints (see [`fingerprint`]); after the clock stops, [`check_rounds`] compares
+//! both with every item of every round, so a lost or duplicated item fails the check; with
+//! one consumer each producer's items must arrive in order. Every [`LATENCY_STRIDE`]th item
+//! carries its send time, and consumers record the send-to-receive latency in their own
+//! HDR recorder.
 //!
 //! The queue is a [`QueueKind`]: `tcs_queue` is the seed's hand-built collection
 //! ([`tcs_queue::TcsQueue`]), `native_channel` is each runtime's own channel, supplied by its
 //! runtime crate.
 
 pub mod async_channel;
+pub mod queue;
 pub mod tcs_queue;
 
-use std::future::Future;
+pub use queue::{Closed, QueueKind, QueueReceiver, QueueSender};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -156,44 +160,6 @@ pub const DEFAULT_CAPACITY: u64 = 64;
 /// About what one [`LatencyRecorder`] holds (3 significant digits up to one minute).
 const LATENCY_RECORDER_BYTES: u64 = 256 * 1024;
 
-/// The queue was closed (every receiver is gone) while sending.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Closed;
-
-/// The sending side of a queue: cloned once per producer.
-pub trait QueueSender<T>: Clone + Send + Sync + 'static {
-    /// Sends `item`, waiting for room in a bounded queue.
-    fn send(&mut self, item: T) -> impl Future<Output = Result<(), Closed>> + Send + '_;
-}
-
-/// The receiving side of a queue: one per consumer.
-pub trait QueueReceiver<T>: Send + 'static {
-    /// The next item, or `None` once every sender is gone and the queue is empty.
-    fn recv(&mut self) -> impl Future<Output = Option<T>> + Send + '_;
-}
-
-/// A kind of async queue.
-pub trait QueueKind: Send + Sync + 'static {
-    /// Sending side.
-    type Sender<T: Send + 'static>: QueueSender<T>;
-    /// Receiving side.
-    type Receiver<T: Send + 'static>: QueueReceiver<T>;
-
-    /// What the queue is, for reports.
-    fn name(&self) -> &'static str;
-
-    /// A new queue (bounded when `capacity` is set) with one receiver per consumer. The
-    /// sender will be cloned once per producer and only the clones send: a channel whose
-    /// bound grows with its senders (futures' mpsc gives every sender a slot of its own)
-    /// uses `producers` to hold `capacity` items at most.
-    fn channel<T: Send + 'static>(
-        &self,
-        capacity: Option<usize>,
-        producers: usize,
-        consumers: usize,
-    ) -> (Self::Sender<T>, Vec<Self::Receiver<T>>);
-}
-
 /// What travels through the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Item {
@@ -254,16 +220,19 @@ impl Config {
     }
 }
 
-/// What one consumer saw in a round. Reused across rounds so rounds allocate nothing here.
+/// What one consumer saw since its rounds were last checked: how many items, the sum of
+/// their fingerprints (see [`fingerprint`]), and whether a producer's items came out of
+/// order. Reused across rounds, so rounds allocate nothing here, and checked by
+/// [`check_rounds`] after the clock has stopped: the consumer's only bookkeeping per item
+/// is one addition and, with one consumer, one comparison.
 #[derive(Debug, Clone)]
 pub struct ConsumerState {
-    seen: Vec<u64>,
     next_seq: Vec<u32>,
     received: u64,
-    duplicate: Option<(u32, u32)>,
+    fingerprints: u64,
+    round: u64,
     out_of_order: Option<(u32, u32, u32)>,
     ordered: bool,
-    items: u32,
     latency: LatencyRecorder,
 }
 
@@ -271,21 +240,20 @@ impl ConsumerState {
     /// A state for rounds of `config`; `ordered` checks per-producer order.
     pub fn new(config: &Config, ordered: bool) -> Self {
         ConsumerState {
-            seen: vec![0; words(config)],
             next_seq: vec![0; config.producers as usize],
             received: 0,
-            duplicate: None,
+            fingerprints: 0,
+            round: 0,
             out_of_order: None,
             ordered,
-            items: config.items,
             latency: LatencyRecorder::new(),
         }
     }
 
-    fn reset_round(&mut self) {
-        self.seen.fill(0);
+    /// A new round starts: sequences start again from 0.
+    fn start_round(&mut self) {
         self.next_seq.fill(0);
-        self.received = 0;
+        self.round += 1;
     }
 
     #[inline]
@@ -294,14 +262,9 @@ impl ConsumerState {
             self.latency
                 .record_ns((now_ns() + 1).saturating_sub(item.stamp_ns));
         }
-        let bit = item.producer as usize * self.items as usize + item.seq as usize;
-        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
-        match self.seen.get_mut(word) {
-            Some(w) if *w & mask == 0 => *w |= mask,
-            _ => {
-                self.duplicate.get_or_insert((item.producer, item.seq));
-            }
-        }
+        self.fingerprints = self
+            .fingerprints
+            .wrapping_add(fingerprint(item.producer, item.seq, self.round));
         if self.ordered {
             let expected = &mut self.next_seq[item.producer as usize];
             if item.seq != *expected {
@@ -312,10 +275,26 @@ impl ConsumerState {
         }
         self.received += 1;
     }
+
+    /// Forgets what was checked.
+    fn clear(&mut self) {
+        self.received = 0;
+        self.fingerprints = 0;
+        self.round = 0;
+        self.out_of_order = None;
+    }
 }
 
-fn words(config: &Config) -> usize {
-    (config.items_per_round() as usize).div_ceil(64)
+/// A 64-bit fingerprint of item `seq` of `producer` in round `round` (SplitMix64's
+/// finaliser). The sum of the fingerprints of what the consumers received equals the sum
+/// over every item of every round exactly when they received each item once - but for a
+/// chance of about 2^-64 per check that a loss and a duplicate cancel out.
+pub fn fingerprint(producer: u32, seq: u32, round: u64) -> u64 {
+    let mut z = ((u64::from(producer) << 32) | u64::from(seq))
+        ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 async fn produce<S: QueueSender<Item>>(
@@ -372,7 +351,7 @@ pub async fn round<R: Runtime, K: QueueKind>(
         .into_iter()
         .zip(states)
         .map(|(rx, mut state)| {
-            state.reset_round();
+            state.start_round();
             rt.spawn(consume(rx, state, base))
         })
         .collect();
@@ -398,54 +377,79 @@ pub async fn round<R: Runtime, K: QueueKind>(
     Ok(states)
 }
 
-/// Checks one round's consumer states: every item exactly once, in order per producer when
-/// there is one consumer. `union` is scratch space of the bitmap's size.
+/// Checks every round the consumers took part in since the last check - every item of
+/// every round received exactly once, in order per producer when there is one consumer -
+/// and clears their counts for the next rounds. Runs after the clock has stopped: the
+/// expected fingerprints are summed here, item by item.
 ///
 /// # Errors
 ///
-/// The first lost, duplicated or out-of-order item.
-pub fn check_round(
-    config: &Config,
-    states: &[ConsumerState],
-    union: &mut Vec<u64>,
-) -> Result<(), Violation> {
-    union.clear();
-    union.resize(words(config), 0);
-    let what = "every item is consumed exactly once";
+/// The first item out of order, a count of items that is not the rounds' (an item lost or
+/// delivered twice), or a set of items of the right count that is not the rounds' (one
+/// lost and another delivered twice).
+pub fn check_rounds(config: &Config, states: &mut [ConsumerState]) -> Result<(), Violation> {
+    let outcome = verify_rounds(config, states);
+    for state in states.iter_mut() {
+        state.clear();
+    }
+    outcome
+}
+
+fn verify_rounds(config: &Config, states: &[ConsumerState]) -> Result<(), Violation> {
     for state in states {
-        if let Some((p, s)) = state.duplicate {
-            return Err(Violation::new(
-                what,
-                "one delivery",
-                format!("producer {p} item {s} twice"),
-            ));
-        }
-        if let Some((p, expected, seen)) = state.out_of_order {
-            return Err(Violation::new(
-                "a single consumer sees each producer's items in order",
-                format!("producer {p} item {expected}"),
-                format!("item {seen}"),
-            ));
-        }
-        for (u, s) in union.iter_mut().zip(&state.seen) {
-            if *u & s != 0 {
-                let bit = (*u & s).trailing_zeros();
+        match state.out_of_order {
+            // In order up to an item seen again: delivered twice.
+            Some((p, expected, seen)) if seen < expected => {
                 return Err(Violation::new(
-                    what,
+                    "every item is consumed exactly once",
                     "one delivery",
-                    format!("an item delivered to two consumers (bit {bit})"),
+                    format!("producer {p} item {seen} twice"),
                 ));
             }
-            *u |= s;
+            Some((p, expected, seen)) => {
+                return Err(Violation::new(
+                    "a single consumer sees each producer's items in order",
+                    format!("producer {p} item {expected}"),
+                    format!("item {seen}"),
+                ));
+            }
+            None => {}
         }
     }
-    let received: u64 = union.iter().map(|w| w.count_ones() as u64).sum();
-    let total: u64 = states.iter().map(|s| s.received).sum();
-    if received != config.items_per_round() || total != received {
+    let rounds = states.first().map_or(0, |s| s.round);
+    if let Some(other) = states.iter().find(|s| s.round != rounds) {
+        return Err(Violation::new(
+            "every consumer takes part in every round",
+            format!("{rounds} rounds"),
+            format!("{} rounds", other.round),
+        ));
+    }
+    let what = "every item is consumed exactly once";
+    let expected = rounds * config.items_per_round();
+    let received: u64 = states.iter().map(|s| s.received).sum();
+    if received != expected {
         return Err(Violation::new(
             what,
-            format!("{} items", config.items_per_round()),
-            format!("{received} distinct of {total} received"),
+            format!("{expected} items in {rounds} round(s)"),
+            format!("{received} received"),
+        ));
+    }
+    let mut want = 0u64;
+    for round in 1..=rounds {
+        for producer in 0..config.producers {
+            for seq in 0..config.items {
+                want = want.wrapping_add(fingerprint(producer, seq, round));
+            }
+        }
+    }
+    let got = states
+        .iter()
+        .fold(0u64, |sum, s| sum.wrapping_add(s.fingerprints));
+    if got != want {
+        return Err(Violation::new(
+            what,
+            format!("each of the {expected} items once"),
+            format!("{received} received, not those: an item twice and another never"),
         ));
     }
     Ok(())
@@ -493,8 +497,6 @@ pub struct ProducerConsumerBench<R, K> {
     kind: K,
     config: Config,
     states: Vec<ConsumerState>,
-    union: Vec<u64>,
-    violation: Option<Violation>,
     rounds: u64,
 }
 
@@ -513,9 +515,7 @@ impl<R: Runtime, K: QueueKind> ProducerConsumerBench<R, K> {
             states: (0..config.consumers)
                 .map(|_| ConsumerState::new(&config, ordered))
                 .collect(),
-            union: Vec::with_capacity(words(&config)),
             config,
-            violation: None,
             rounds: 0,
         })
     }
@@ -536,20 +536,14 @@ impl<R: Runtime, K: QueueKind> BatchRunner for ProducerConsumerBench<R, K> {
                 let states = std::mem::take(&mut self.states);
                 self.states = round(&self.rt, &self.kind, &self.config, states, base).await?;
                 self.rounds += 1;
-                if let Err(violation) = check_round(&self.config, &self.states, &mut self.union) {
-                    self.violation.get_or_insert(violation);
-                    break;
-                }
             }
             Ok(())
         })
     }
 
     fn check_batch(&mut self, iters: u64) -> Result<Option<LatencyRecorder>, Violation> {
-        if let Some(violation) = self.violation.take() {
-            return Err(violation);
-        }
         Violation::check_eq("producer_consumer rounds completed", iters, self.rounds)?;
+        check_rounds(&self.config, &mut self.states)?;
         let mut latency = LatencyRecorder::new();
         for state in &mut self.states {
             latency.merge(&state.latency);

@@ -5,7 +5,7 @@
 
 use async_channel::{self as channel, Receiver, Sender};
 
-use super::{Closed, QueueKind, QueueReceiver, QueueSender};
+use super::queue::{Closed, QueueKind, QueueReceiver, QueueSender};
 
 /// async-channel as a [`QueueKind`].
 #[derive(Debug, Clone, Copy, Default)]

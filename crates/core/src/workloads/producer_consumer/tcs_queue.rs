@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::channel::oneshot;
 
-use super::{Closed, QueueKind, QueueReceiver, QueueSender};
+use super::queue::{Closed, QueueKind, QueueReceiver, QueueSender};
 
 struct State<T> {
     items: VecDeque<T>,
