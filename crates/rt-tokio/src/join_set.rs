@@ -5,7 +5,7 @@ use std::future::Future;
 use tapbench_core::workloads::when_all::{Leaf, WhenAll};
 use tokio::task::JoinSet;
 
-use crate::TokioRt;
+use crate::rt::TokioRt;
 
 /// WhenAll with a [`JoinSet`]: spawn every leaf into the set, collect with `join_next` in
 /// completion order, and put each result back at its input index.
