@@ -2,7 +2,8 @@
 //!
 //! (a) The counting allocator sees allocations made on runtime worker threads, not only on
 //! the thread that reads it. (b) `value_task/inline` with `sync_ratio=1` measures exactly
-//! 0.0 allocations per operation and `value_task/boxed` at least 1.0, on every
+//! 0 allocations in a sample (and never more than two in a sample, what a runtime
+//! thread starting or exiting late can add) and `value_task/boxed` at least 1.0, on every
 //! configuration, measured by `sample` through the runtime crate's `build` and
 //! `tapbench_core::measure_on`.
 //!
@@ -178,10 +179,20 @@ fn value_task_allocations<C: Config>() {
     let case = value_task("inline", 1.0);
     let inline =
         measure_case_on(&host, &case, tiny_plan()).unwrap_or_else(|e| panic!("{case}: {e}"));
-    assert_eq!(
-        inline.allocs_per_op,
-        Some(0.0),
-        "{case} on {}: {} ops per sample, {:?} bytes per op",
+    // Exactly nothing in some sample, and no sample with more than two allocations in all
+    // (the gate's resolution of a count: see `judge::alloc_resolution`): an allocation per
+    // call would put hundreds of thousands into every sample, while a runtime thread that
+    // `settle` could not see coming (a dropped pool's worker exiting on a loaded machine)
+    // can put one into one sample.
+    let per_sample: Vec<f64> = inline
+        .sample_allocs_per_op
+        .iter()
+        .map(|a| a * inline.ops_per_sample as f64)
+        .collect();
+    assert!(
+        per_sample.contains(&0.0) && per_sample.iter().all(|n| *n <= 2.0 + 1e-6),
+        "{case} on {}: {} ops per sample, allocations per sample {per_sample:?}, {:?} bytes \
+         per op",
         C::INFO.id,
         inline.ops_per_sample,
         inline.bytes_per_op
