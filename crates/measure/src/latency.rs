@@ -1,8 +1,13 @@
 //! Per-operation latency recording into HDR histograms.
 //!
 //! Each task that observes latencies owns a [`LatencyRecorder`] (no locks on the hot path);
-//! recorders are merged with [`LatencyRecorder::merge`] once the tasks are done.
+//! recorders are merged with [`LatencyRecorder::merge`] once the tasks are done. A recorder
+//! travels between processes in HdrHistogram's own interchange format
+//! ([`LatencyRecorder::encode`]), so the launches of a cell, each a process of its own, can
+//! be merged into one distribution.
 
+use base64::Engine;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 
 /// The largest latency a recorder tracks exactly: one minute. Larger values are clamped.
@@ -57,6 +62,36 @@ impl LatencyRecorder {
         self.histogram.len()
     }
 
+    /// The recorder in the HdrHistogram V2 compressed format, base64-encoded: the form
+    /// HdrHistogram's interval logs use, readable by its implementations in other
+    /// languages.
+    ///
+    /// # Errors
+    ///
+    /// The histogram cannot be serialised (a count beyond what the format holds).
+    pub fn encode(&self) -> Result<String, LatencyCodecError> {
+        let mut bytes = Vec::new();
+        V2DeflateSerializer::new()
+            .serialize(&self.histogram, &mut bytes)
+            .map_err(|e| LatencyCodecError(format!("cannot serialise the histogram: {e:?}")))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    /// A recorder from the text [`encode`](Self::encode) wrote.
+    ///
+    /// # Errors
+    ///
+    /// The text is not base64, or not a V2 histogram.
+    pub fn decode(text: &str) -> Result<Self, LatencyCodecError> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| LatencyCodecError(format!("not base64: {e}")))?;
+        let histogram: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| LatencyCodecError(format!("not an HDR histogram: {e:?}")))?;
+        Ok(LatencyRecorder { histogram })
+    }
+
     /// Percentiles of the recorded values, or `None` when nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
         if self.histogram.is_empty() {
@@ -73,6 +108,11 @@ impl LatencyRecorder {
         })
     }
 }
+
+/// A latency histogram could not be written or read in its interchange format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LatencyCodecError(String);
 
 /// Latency percentiles in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +146,27 @@ mod tests {
         assert!((499_000..=501_000).contains(&s.p50_ns), "{s:?}");
         assert!((989_000..=991_000).contains(&s.p99_ns), "{s:?}");
         assert!((999_000..=1_001_000).contains(&s.max_ns), "{s:?}");
+    }
+
+    #[test]
+    fn a_recorder_survives_its_interchange_format() {
+        let mut r = LatencyRecorder::new();
+        for v in 1..=10_000u64 {
+            r.record_ns(v * 37);
+        }
+        r.record_ns(MAX_TRACKED_NS);
+        let text = r.encode().unwrap();
+        // Compressed: far smaller than the buckets.
+        assert!(text.len() < 40_000, "{}", text.len());
+        let back = LatencyRecorder::decode(&text).unwrap();
+        assert_eq!(back.summary(), r.summary());
+        // A decoded recorder merges with a fresh one (same bounds).
+        let mut fresh = LatencyRecorder::new();
+        fresh.record_ns(5);
+        fresh.merge(&back);
+        assert_eq!(fresh.count(), r.count() + 1);
+        assert!(LatencyRecorder::decode("not base64!").is_err());
+        assert!(LatencyRecorder::decode("aGVsbG8=").is_err());
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub mod sampler;
 pub mod stats;
 
 pub use alloc::{AllocSnapshot, CountingAlloc};
-pub use latency::{LatencyRecorder, LatencySummary};
+pub use latency::{LatencyCodecError, LatencyRecorder, LatencySummary};
 pub use sampler::{
     sample, set_turn_gate, BatchFuture, BatchRunner, Injection, Measurement, SamplingPlan,
 };
