@@ -63,8 +63,7 @@ pub enum ListFormat {
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// Sampling profile: smoke (CI, about a minute), quick, standard [default: quick, or the
-    /// profile of the file given to --resume].
+    /// Sampling profile [default: quick, or the profile of the file given to --resume].
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
     /// Runtime configurations to run, comma-separated (default: all).
@@ -85,11 +84,13 @@ pub struct RunArgs {
     /// Results file (default: results/<profile>-<UTC time>.json).
     #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
-    /// Run every cell in this many processes (BenchmarkDotNet's launch count), pass by pass
-    /// so that each cell's launches are spread over the run. The gate compares the
-    /// launches' medians, which carry the process-to-process noise that samples of one
-    /// process cannot show [default: the profile's: smoke 1, quick 5, standard 10].
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=100))]
+    /// Processes per cell (help generated from the profiles: `plan::launches_help`).
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..=100),
+        help = crate::plan::launches_help(),
+        long_help = None
+    )]
     pub launches: Option<u16>,
     /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
     /// to prove what a gate detects).
@@ -107,9 +108,15 @@ pub struct RunArgs {
     /// launches as the file).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
-    /// Time budget of one launch of a cell in seconds (default: 60 smoke, 180 quick, 600
-    /// standard).
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    /// Time budget of one launch (help generated from the profiles:
+    /// `plan::cell_timeout_help`).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        help = crate::plan::cell_timeout_help(),
+        long_help = None
+    )]
     pub cell_timeout: Option<u64>,
 }
 

@@ -27,26 +27,79 @@ impl LaunchPlan {
         let Some(cell) = so_far else {
             return true;
         };
-        let count = crate::runner::launch_count(cell);
+        let count = crate::launches::launch_count(cell);
         cell.status == crate::results::Status::Ok
             && count < self.launches
             && (count < MIN_LAUNCHES || cell.wall_s < self.budget.as_secs_f64())
     }
 }
 
-/// A sampling profile: how long to warm up, how long a sample lasts, how many samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// A sampling profile: how long to warm up, how long a sample lasts, how many samples,
+/// how many launches. The help of `--profile` and `--launches`, and the README's profile
+/// table, are generated from (or tested against) the definitions below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
-    /// For CI: the whole matrix in about a minute; one launch of 5 samples of at least 3 ms.
+    /// For CI: every cell once, briefly.
     Smoke,
-    /// A useful first look, and what the gate needs: 10 launches of 2 samples of at least
-    /// 20 ms.
+    /// A useful first look, and what the gate needs.
     Quick,
-    /// For publishing: 15 launches of 2 samples of at least 50 ms.
+    /// For publishing.
     Standard,
 }
 
+impl clap::ValueEnum for Profile {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Profile::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(self.describe()))
+    }
+}
+
 impl Profile {
+    /// Every profile, from the shortest.
+    pub const ALL: [Profile; 3] = [Profile::Smoke, Profile::Quick, Profile::Standard];
+
+    /// What the profile is for.
+    fn purpose(self) -> &'static str {
+        match self {
+            Profile::Smoke => "For CI: every cell once, briefly",
+            Profile::Quick => "A useful first look, and what the gate needs",
+            Profile::Standard => "For publishing",
+        }
+    }
+
+    /// What the profile is for and what one cell gets: the help of `--profile`.
+    pub fn describe(self) -> String {
+        let s = self.sampling();
+        let launches = self.launches();
+        format!(
+            "{}: {launches} launch{} of {} samples of at least {} ms, after {} ms of warm-up",
+            self.purpose(),
+            if launches == 1 { "" } else { "es" },
+            s.samples,
+            s.sample_target.as_millis(),
+            s.warmup.as_millis()
+        )
+    }
+
+    /// The profile's row of the README's profile table (which a test holds to it).
+    #[cfg(test)]
+    pub fn table_row(self) -> String {
+        let s = self.sampling();
+        format!(
+            "| `{}` | {} | {} ms | {} ms | {} ({}) | {} s |",
+            self.as_str(),
+            self.launches(),
+            s.warmup.as_millis(),
+            s.sample_target.as_millis(),
+            s.samples,
+            s.min_samples,
+            s.max_sampling_time.map_or(0, |t| t.as_secs())
+        )
+    }
+
     /// The profile's name in results files.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,9 +111,7 @@ impl Profile {
 
     /// The profile named `name` in a results file.
     pub fn from_name(name: &str) -> Option<Profile> {
-        [Profile::Smoke, Profile::Quick, Profile::Standard]
-            .into_iter()
-            .find(|p| p.as_str() == name)
+        Profile::ALL.into_iter().find(|p| p.as_str() == name)
     }
 
     /// Processes each cell runs in unless `--launches` says otherwise. Samples of one
@@ -111,6 +162,34 @@ impl Profile {
             Profile::Standard => 600,
         })
     }
+}
+
+/// "smoke 1, quick 10, standard 15": a per-profile figure for a help text.
+fn per_profile(figure: impl Fn(Profile) -> String) -> String {
+    Profile::ALL
+        .iter()
+        .map(|p| format!("{} {}", p.as_str(), figure(*p)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The help of `run --launches`.
+pub fn launches_help() -> String {
+    format!(
+        "Run every cell in this many processes (BenchmarkDotNet's launch count), pass by pass \
+         so that each cell's launches are spread over the run. The gate compares the launches' \
+         medians, which carry the process-to-process noise that samples of one process cannot \
+         show [default: the profile's: {}]",
+        per_profile(|p| p.launches().to_string())
+    )
+}
+
+/// The help of `run --cell-timeout`.
+pub fn cell_timeout_help() -> String {
+    format!(
+        "Time budget of one launch of a cell in seconds (default: {})",
+        per_profile(|p| p.cell_timeout().as_secs().to_string())
+    )
 }
 
 /// One cell to measure.
@@ -328,6 +407,31 @@ fn parse_overrides(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's profile table and the command line's help say what the code does.
+    #[test]
+    fn the_profile_table_and_the_help_match_the_definitions() {
+        let readme = include_str!("../../../README.md");
+        for profile in Profile::ALL {
+            let row = profile.table_row();
+            assert!(readme.contains(&row), "the README lacks the row {row}");
+        }
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let run = cli.find_subcommand_mut("run").unwrap();
+        let help = run.render_long_help().to_string();
+        for profile in Profile::ALL {
+            assert!(help.contains(&profile.describe()), "{help}");
+            let launches = format!("{} {}", profile.as_str(), profile.launches());
+            assert!(
+                help.contains(&launches),
+                "`{launches}` missing from: {help}"
+            );
+            let timeout = format!("{} {}", profile.as_str(), profile.cell_timeout().as_secs());
+            assert!(help.contains(&timeout), "`{timeout}` missing from: {help}");
+        }
+        assert!(help.contains("10 launches of 2 samples"), "{help}");
+    }
 
     fn sel() -> Selection {
         Selection {

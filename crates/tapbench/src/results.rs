@@ -14,11 +14,13 @@ use tapbench_core::Params;
 /// Version 2 added each launch's machine-speed probe time (`probe_ns`) and the marginal
 /// allocation count (`marginal_allocs_per_op`); both are optional, so version 1 files are
 /// still read (without them). Version 3 added `interleaved`, which marks the two files of
-/// one interleaved gate run; files without it were measured on their own.
-pub const SCHEMA_VERSION: u32 = 3;
+/// one interleaved gate run; files without it were measured on their own. Version 4 added
+/// `latency_histogram`, the HDR histogram of every launch merged, so that `latency_ns`
+/// covers all launches; without it (older files) `latency_ns` is the first launch's.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The schema versions this build reads.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 3] = [1, 2, 3];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 4] = [1, 2, 3, 4];
 
 /// A whole results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +55,29 @@ pub struct ResultsFile {
 
 fn one_launch() -> usize {
     1
+}
+
+impl ResultsFile {
+    /// The header of a run this build starts now, with no cell yet.
+    pub fn new(
+        created_at: String,
+        profile: &str,
+        env: Env,
+        launches: usize,
+        injected: Option<Injected>,
+    ) -> Self {
+        ResultsFile {
+            schema_version: SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at,
+            profile: profile.to_string(),
+            env,
+            launches,
+            injected,
+            interleaved: None,
+            cells: Vec::new(),
+        }
+    }
 }
 
 /// The machine and build a run was measured on, and what could have disturbed it.
@@ -111,6 +136,16 @@ pub struct Injected {
     pub delay_ns_per_op: f64,
     /// Extra heap allocations per operation.
     pub allocs_per_op: u64,
+}
+
+impl Injected {
+    /// What a results file records of `injection`: nothing when nothing is injected.
+    pub fn of(injection: tapbench_measure::Injection) -> Option<Injected> {
+        (!injection.is_none()).then_some(Injected {
+            delay_ns_per_op: injection.delay_ns_per_op,
+            allocs_per_op: injection.allocs_per_op,
+        })
+    }
 }
 
 /// How a cell ended.
@@ -227,8 +262,13 @@ pub struct CellResult {
     /// (see `tapbench_measure::Measurement::marginal_allocs_per_op`). The mean over launches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marginal_allocs_per_op: Option<f64>,
-    /// Per-operation latency percentiles, for workloads that have them.
+    /// Per-operation latency percentiles, for workloads that have them: of every launch
+    /// (from `latency_histogram`).
     pub latency_ns: Option<LatencyNs>,
+    /// The latencies themselves: the HDR histogram of every launch merged, in HdrHistogram's
+    /// V2 compressed format, base64 (see `tapbench_measure::LatencyRecorder::encode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_histogram: Option<String>,
     /// Whether the workload's answer was checked in the measured run.
     pub verified: bool,
     /// Wall-clock seconds the cell took, runtime start-up and warm-up included.

@@ -15,7 +15,7 @@ use crate::results::{ResultsFile, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file could not be opened, read, written or renamed.
-    #[error("{path}: {action}: {source}")]
+    #[error("{path}: {action}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -25,7 +25,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// The file is not valid JSON (truncated, or not a results file).
-    #[error("{path}: not valid JSON ({source}); is it a tapbench results file?")]
+    #[error("{path}: not valid JSON (is it a tapbench results file?)")]
     NotJson {
         /// The file.
         path: PathBuf,
@@ -40,6 +40,15 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+}
+
+/// The default results path of a run started at `created_at`.
+pub fn default_path(prefix: &str, created_at: &str) -> PathBuf {
+    let stamp: String = created_at
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    PathBuf::from("results").join(format!("{prefix}-{stamp}.json"))
 }
 
 /// Reads and validates a results file.

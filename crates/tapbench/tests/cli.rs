@@ -31,6 +31,12 @@ fn assert_bad_input(out: &Output, expect: &str) {
     assert_eq!(lines.len(), 1, "expected one line, got: {err}");
     assert!(lines[0].starts_with("error: "), "{err}");
     assert!(err.contains(expect), "expected `{expect}` in: {err}");
+    // Each cause once: "x.json: cannot read: No such file or directory (os error 2)", not
+    // the OS error twice.
+    let clauses: Vec<&str> = lines[0].split(": ").collect();
+    for pair in clauses.windows(2) {
+        assert_ne!(pair[0], pair[1], "a cause repeats itself: {err}");
+    }
 }
 
 fn results(path: &Path) -> serde_json::Value {
@@ -143,8 +149,8 @@ fn unreadable_results_files_get_one_line_naming_the_file() {
         ("array.json", "[1, 2]", "schema_version"),
         (
             "future.json",
-            r#"{"schema_version": 4, "cells": []}"#,
-            "unknown schema_version 4",
+            r#"{"schema_version": 5, "cells": []}"#,
+            "unknown schema_version 5",
         ),
         (
             "old.json",
@@ -550,7 +556,7 @@ fn results_files_have_every_field() {
     ] {
         assert!(!v[field].is_null(), "missing {field}");
     }
-    assert_eq!(v["schema_version"], 3);
+    assert_eq!(v["schema_version"], 4);
     for field in ["os", "cpu_model", "logical_cpus", "rustc", "runtime_crates"] {
         assert!(!v["env"][field].is_null(), "missing env.{field}");
     }
@@ -587,4 +593,136 @@ fn results_files_have_every_field() {
         .unwrap()
         .contains("no task-set type"));
     assert!(skipped["latency_ns"].is_null() && skipped["time_ns_per_op"].is_null());
+}
+
+/// A reader that stops early (`tapbench show FILE | head -1`) closes the pipe: the command
+/// ends quietly with exit 0, without a panic.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    // A table far larger than a pipe's buffer, so the writer is still writing when the
+    // reader goes away.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-results.json");
+    let mut big: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    let cells = big["cells"].as_array().unwrap().clone();
+    let mut many = Vec::new();
+    for copy in 0..100 {
+        for cell in &cells {
+            let mut cell = cell.clone();
+            let id = format!("{}/copy={copy}", cell["id"].as_str().unwrap());
+            cell["id"] = id.into();
+            many.push(cell);
+        }
+    }
+    big["cells"] = many.into();
+    let path = dir.path().join("big.json");
+    std::fs::write(&path, big.to_string()).unwrap();
+    for args in [
+        vec!["show", path.to_str().unwrap()],
+        vec!["compare", path.to_str().unwrap(), path.to_str().unwrap()],
+    ] {
+        let mut child = Command::new(EXE)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?}");
+        // The reader (and with it the pipe) is gone here.
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.trim().is_empty(), "{args:?}: {err}");
+    }
+}
+
+/// `compare` and `gate` write the threshold the same way, as the percentage given.
+#[test]
+fn compare_and_gate_write_the_threshold_as_a_percentage() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small-results.json");
+    let f = fixture.to_str().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = tapbench(args);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    };
+    let compared = json(&["compare", f, f, "--threshold", "7", "--format", "json"]);
+    let gated = json(&[
+        "gate",
+        "--baseline",
+        f,
+        "--current",
+        f,
+        "--threshold",
+        "7",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(compared["policy"]["threshold_pct"], 7.0, "{compared:#}");
+    assert_eq!(gated["options"]["threshold_pct"], 7.0, "{gated:#}");
+}
+
+/// Latency percentiles of a cell measured in ten launches cover all ten: the launches'
+/// histograms are merged, not the first one kept.
+#[test]
+fn latency_percentiles_cover_every_launch() {
+    let dir = tempfile::tempdir().unwrap();
+    let measure = |launches: &str| -> serde_json::Value {
+        let path = dir.path().join(format!("pc-{launches}.json"));
+        let out = tapbench(&[
+            "run",
+            "--profile",
+            "smoke",
+            "--runtime",
+            "tokio-ct",
+            "--workload",
+            "producer_consumer",
+            "--variant",
+            "tcs_queue",
+            "--param",
+            "producers=1",
+            "--param",
+            "consumers=1",
+            "--param",
+            "bounded=false",
+            "--launches",
+            launches,
+            "--no-report",
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cells = cells(&path);
+        assert_eq!(cells.len(), 1, "{cells:?}");
+        cells[0].clone()
+    };
+    let one = measure("1");
+    let ten = measure("10");
+    let count = |cell: &serde_json::Value| cell["latency_ns"]["count"].as_u64().unwrap();
+    // Each launch records about as many latencies as the single one (batch sizes differ a
+    // little from launch to launch): ten launches hold far more than five launches' worth.
+    assert!(
+        count(&ten) > 5 * count(&one),
+        "{} vs {}",
+        count(&ten),
+        count(&one)
+    );
+    assert_eq!(
+        ten["time_ns_per_op"]["launch_medians"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    // The merged histogram is in the file, and holds what the percentiles say.
+    assert!(ten["latency_histogram"]
+        .as_str()
+        .is_some_and(|h| h.len() > 16));
+    let p = &ten["latency_ns"];
+    assert!(p["p50"].as_u64() <= p["p99"].as_u64() && p["p99"].as_u64() <= p["max"].as_u64());
 }
