@@ -19,10 +19,11 @@ use futures::FutureExt;
 use tapbench_conformance::{rt_test, run_case};
 use tapbench_core::workloads::producer_consumer::tcs_queue::TcsQueue;
 use tapbench_core::workloads::producer_consumer::{
-    check_rounds, fill_without_consumer, round, Closed, Config, ConsumerState, Item, QueueKind,
-    QueueReceiver, QueueSender,
+    check_rounds, fill_without_consumer, round, Closed, Config, ConsumerState, Item,
+    ProducerConsumerBench, QueueKind, QueueReceiver, QueueSender,
 };
 use tapbench_core::{BuildError, Case, CellError, ParamValue, Params, Runtime, Violation};
+use tapbench_measure::BatchRunner;
 
 /// `(producers, consumers)` of the catalogue's grid.
 const SHAPES: [(u32, u32); 3] = [(1, 1), (4, 1), (4, 4)];
@@ -341,6 +342,27 @@ rt_test! {
                     "{violation}"
                 );
             }
+        }
+    }
+
+    /// The measurement rule: a batch is checked after its clock stops. The timed part
+    /// (`run_batch`) of a batch through a broken queue completes; `check_batch`, which the
+    /// sampler calls after reading the clock, finds what went wrong in every round.
+    async fn rounds_are_checked_after_the_timed_batch(rt) {
+        let config = config(4, 4, Some(8));
+        let faulty = Faulty { inner: TcsQueue, fault: Fault::Duplicate((3, 17)) };
+        let params = native_case(&config).params;
+        let mut bench = ProducerConsumerBench::new(&rt, faulty, &params).unwrap();
+        bench.run_batch(3).await.expect("the timed batch does not check");
+        let violation = bench.check_batch(3).expect_err("the check after the clock");
+        assert_eq!(violation.what, "every item is consumed exactly once", "{violation}");
+        let sent = 3 * config.items_per_round();
+        assert_eq!(violation.seen, format!("{} received", sent + 3), "{violation}");
+        // A correct queue passes the same two steps, and the next batch starts afresh.
+        let mut bench = ProducerConsumerBench::new(&rt, TcsQueue, &params).unwrap();
+        for _ in 0..2 {
+            bench.run_batch(3).await.unwrap();
+            bench.check_batch(3).unwrap();
         }
     }
 
