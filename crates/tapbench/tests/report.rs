@@ -65,12 +65,17 @@ fn markdown_has_what_a_reader_needs() {
         "| variant | params | runtime | median time/op | 95% CI | CV % | Ratio |",
         "p99 latency ns",
         "## Task vs ValueTask",
+        "| runtime | variant | time/op @ sync_ratio=0 | time/op @ sync_ratio=1 |",
         "## Cells that did not run",
         "smol has no task-set type",
         "expected 42, saw 41",
     ] {
         assert!(md.contains(needle), "report.md lacks `{needle}`");
     }
+    // A workload's views follow its table.
+    let at = |s: &str| md.find(s).unwrap();
+    assert!(at("## value_task") < at("## Task vs ValueTask"));
+    assert!(at("## Task vs ValueTask") < at("## Cells that did not run\n"));
     // The baseline's own rows have ratio 1.00; times carry their unit.
     assert!(md.contains(
         "| join_all | n=10, op=ready | tokio-mt | 379.1 ns | 297.2 ns .. 411.7 ns | 13.7 | 1.00 |"

@@ -1,10 +1,10 @@
-//! `report.md`: the environment, then per workload a table in the manner of
-//! BenchmarkDotNet, the Task vs ValueTask section, and the cells that did not run.
+//! `report.md`: environment, a table per workload with its views, the cells that did not run.
 
 use std::fmt::Write;
 
+use super::model::{Model, Renderer};
 use super::tables::{self, Table};
-use super::{Model, Renderer};
+use super::views::{section_views, SectionView};
 
 /// The Markdown report.
 pub struct Markdown;
@@ -52,6 +52,29 @@ pub fn table(t: &Table) -> String {
     out
 }
 
+/// A bulleted list, followed by a blank line (nothing when `items` is empty).
+fn list(out: &mut String, items: &[String]) {
+    for item in items {
+        let _ = writeln!(out, "- {item}");
+    }
+    if !items.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// One view of a workload, under its own heading.
+fn view(out: &mut String, view: &SectionView<'_>) {
+    let _ = writeln!(out, "## {}\n", view.title());
+    let _ = writeln!(out, "{}\n", view.description());
+    match view {
+        SectionView::Pivot(pivot) => {
+            out.push_str(&table(&pivot.table()));
+            out.push('\n');
+            list(out, &pivot.findings());
+        }
+    }
+}
+
 fn render(model: &Model<'_>) -> String {
     let mut out = String::from("# tapbench report\n\n");
     out.push_str(tables::HOW_TO_READ);
@@ -72,22 +95,8 @@ fn render(model: &Model<'_>) -> String {
         out.push_str("\n\n");
         out.push_str(&table(&tables::workload_table(section)));
         out.push('\n');
-    }
-    if let Some(vt) = tables::value_task_section(model) {
-        out.push_str("## Task vs ValueTask\n\n");
-        out.push_str(
-            "Time and allocations per call of `value_task` against the share of calls that \
-             complete synchronously: `inline` is the ValueTask path (the future stays on the \
-             stack), `boxed` and `dyn_trait` the Task path (one heap object per call), \
-             `spawned` a task per call.\n\n",
-        );
-        out.push_str(&table(&vt.table));
-        out.push('\n');
-        for finding in &vt.findings {
-            let _ = writeln!(out, "- {finding}");
-        }
-        if !vt.findings.is_empty() {
-            out.push('\n');
+        for v in section_views(section) {
+            view(&mut out, &v);
         }
     }
     if !model.problems.is_empty() {
