@@ -59,6 +59,10 @@ fn markdown_and_csv_match_the_golden_files() {
 fn markdown_has_what_a_reader_needs() {
     let md = std::fs::read_to_string(golden("report.md")).unwrap();
     for needle in [
+        "## Summary",
+        "| workload | fastest runtime | ahead of the next | fastest variant | ahead of the next |",
+        "Cells that did not run, by reason:",
+        "1 skipped: smol has no task-set type",
         "## Environment",
         "| runtime crates | async-channel",
         "## when_all (Task.WhenAll)",
@@ -72,8 +76,9 @@ fn markdown_has_what_a_reader_needs() {
     ] {
         assert!(md.contains(needle), "report.md lacks `{needle}`");
     }
-    // A workload's views follow its table.
+    // What a reader wants first comes first; a workload's views follow its table.
     let at = |s: &str| md.find(s).unwrap();
+    assert!(at("## Summary") < at("## Environment"));
     assert!(at("## value_task") < at("## Task vs ValueTask"));
     assert!(at("## Task vs ValueTask") < at("## Cells that did not run\n"));
     // The baseline's own rows have ratio 1.00; times carry their unit.

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use super::charts::{self, Chart, Growth, SweepChart};
 use super::format::{escape, format_count, format_duration_ns};
 use super::model::{Model, Renderer, Section};
+use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
 use super::views::{section_views, SectionView};
-use crate::results::Status;
 
 /// The HTML report.
 pub struct Html;
@@ -223,22 +223,34 @@ fn prose_list(items: &[String]) -> String {
     out
 }
 
-/// Counts of cells by status.
+/// The summary: cell counts, leaders, allocation gaps and the cells that did not run.
 fn summary(model: &Model<'_>) -> String {
-    let cells = &model.results.cells;
-    let count = |s: Status| cells.iter().filter(|c| c.status == s).count();
-    let mut parts = vec![format!("{} ok", count(Status::Ok))];
-    for status in [Status::Failed, Status::Timeout, Status::Skipped] {
-        let n = count(status);
-        if n > 0 {
-            parts.push(format!("{n} {}", status.as_str()));
+    let summary = Summary::of(model);
+    let mut out = String::from("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    let _ = writeln!(out, "<p>{}</p>", escape(&summary.status_line()));
+    if !summary.workloads.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(HOW_LEADERS_ARE_CHOSEN));
+        out.push_str(&table_of(&summary.leaders_table(), prose));
+        let gaps = summary.allocation_lines();
+        if gaps.is_empty() {
+            out.push_str(
+                "<p>Allocations per operation are the same on every runtime and variant of a \
+                 case (within half an allocation).</p>\n",
+            );
+        } else {
+            out.push_str(
+                "<p>Allocations per operation differ by half an allocation or more:</p>\n",
+            );
+            out.push_str(&prose_list(&gaps));
         }
     }
-    format!(
-        "<p>{} cells: {}.</p>\n",
-        cells.len(),
-        escape(&parts.join(", "))
-    )
+    let not_run = summary.not_run_lines();
+    if !not_run.is_empty() {
+        out.push_str("<p><a href=\"#problems\">Cells that did not run</a>, by reason:</p>\n");
+        out.push_str(&prose_list(&not_run));
+    }
+    out.push_str("</section>\n");
+    out
 }
 
 fn contents(model: &Model<'_>) -> String {
@@ -566,6 +578,17 @@ mod tests {
             assert!(html.contains(&prose(&finding)), "{finding} is missing");
         }
         assert!(html.contains("<h2>Task vs ValueTask</h2>"));
+        // The summary comes first, with every workload's leaders.
+        let summary = Summary::of(&model);
+        assert!(html.find("<h2>Summary</h2>") < html.find("id=\"environment\""));
+        for row in summary.leaders_table().rows {
+            for value in row {
+                assert!(html.contains(&prose(&value)), "{value} is missing");
+            }
+        }
+        for line in summary.not_run_lines() {
+            assert!(html.contains(&prose(&line)), "{line} is missing");
+        }
     }
 
     #[test]

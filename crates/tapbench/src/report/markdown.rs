@@ -1,8 +1,9 @@
-//! `report.md`: environment, a table per workload with its views, the cells that did not run.
+//! `report.md`: summary, environment, a table per workload with its views, cells not run.
 
 use std::fmt::Write;
 
 use super::model::{Model, Renderer};
+use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
 use super::views::{section_views, SectionView};
 
@@ -62,6 +63,33 @@ fn list(out: &mut String, items: &[String]) {
     }
 }
 
+/// The summary: cell counts, leaders, allocation gaps and the cells that did not run.
+fn summary(out: &mut String, model: &Model<'_>) {
+    let summary = Summary::of(model);
+    out.push_str("## Summary\n\n");
+    let _ = writeln!(out, "{}\n", summary.status_line());
+    if !summary.workloads.is_empty() {
+        let _ = writeln!(out, "{HOW_LEADERS_ARE_CHOSEN}\n");
+        out.push_str(&table(&summary.leaders_table()));
+        out.push('\n');
+        let gaps = summary.allocation_lines();
+        if gaps.is_empty() {
+            out.push_str(
+                "Allocations per operation are the same on every runtime and variant of a case \
+                 (within half an allocation).\n\n",
+            );
+        } else {
+            out.push_str("Allocations per operation differ by half an allocation or more:\n\n");
+            list(out, &gaps);
+        }
+    }
+    let not_run = summary.not_run_lines();
+    if !not_run.is_empty() {
+        out.push_str("Cells that did not run, by reason:\n\n");
+        list(out, &not_run);
+    }
+}
+
 /// One view of a workload, under its own heading.
 fn view(out: &mut String, view: &SectionView<'_>) {
     let _ = writeln!(out, "## {}\n", view.title());
@@ -79,6 +107,7 @@ fn render(model: &Model<'_>) -> String {
     let mut out = String::from("# tapbench report\n\n");
     out.push_str(tables::HOW_TO_READ);
     out.push_str("\n\n");
+    summary(&mut out, model);
     out.push_str("## Environment\n\n| | |\n|---|---|\n");
     for (label, value) in tables::environment(model) {
         let _ = writeln!(out, "| {} | {} |", cell(&label), cell(&value));

@@ -6,6 +6,7 @@ pub mod format;
 pub mod html;
 pub mod markdown;
 pub mod model;
+pub mod summary;
 pub mod tables;
 pub mod views;
 
