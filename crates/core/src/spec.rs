@@ -44,6 +44,39 @@ pub struct WorkloadSpec {
     /// Makes parameters that depend on each other consistent after a user override (for
     /// example a queue made bounded by `--param bounded=true` gets the default capacity).
     pub normalize: fn(&mut Params),
+    /// What the reports show of this workload besides its table and its charts, in order
+    /// (empty for most workloads).
+    pub views: &'static [View],
+}
+
+/// A view of a workload's results that the reports render besides its table and charts:
+/// declared with the workload, so that renderers know no workload by name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// Some variants contrasted against the values of one parameter.
+    Pivot(PivotView),
+}
+
+/// Time and allocations per operation of contrasted variants against the values of one
+/// parameter: a table with a column per value, a chart with a line per variant, and for
+/// each runtime which variant is fastest at the lowest and the highest value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PivotView {
+    /// The parameter pivoted on (its values become columns), for example `sync_ratio`.
+    pub param: &'static str,
+    /// The variants contrasted, by id; empty contrasts every variant.
+    pub contrast: &'static [&'static str],
+    /// The view's heading, for example `Task vs ValueTask`.
+    pub title: &'static str,
+    /// One paragraph on what the view shows (Markdown code spans allowed).
+    pub description: &'static str,
+}
+
+impl PivotView {
+    /// Whether the view contrasts `variant`.
+    pub fn contrasts(&self, variant: &str) -> bool {
+        self.contrast.is_empty() || self.contrast.contains(&variant)
+    }
 }
 
 impl WorkloadSpec {
@@ -55,6 +88,34 @@ impl WorkloadSpec {
     /// The parameter named `name`.
     pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
         self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Checks that every view names a parameter and variants of this workload.
+    ///
+    /// # Errors
+    ///
+    /// The first view that names an unknown parameter or variant, described.
+    pub fn check_views(&self) -> Result<(), String> {
+        for view in self.views {
+            match view {
+                View::Pivot(pivot) => {
+                    if self.param(pivot.param).is_none() {
+                        return Err(format!(
+                            "{}: view `{}` pivots on unknown parameter `{}`",
+                            self.id, pivot.title, pivot.param
+                        ));
+                    }
+                    if let Some(unknown) = pivot.contrast.iter().find(|v| self.variant(v).is_none())
+                    {
+                        return Err(format!(
+                            "{}: view `{}` contrasts unknown variant `{unknown}`",
+                            self.id, pivot.title
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks that every parameter of `params` exists and has an accepted value.
@@ -179,4 +240,60 @@ pub enum BuildError {
     /// The runtime cannot run this variant; the cell is skipped with this reason.
     #[error("{0}")]
     Unsupported(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::ParamKind;
+
+    fn spec_with(views: &'static [View]) -> WorkloadSpec {
+        WorkloadSpec {
+            id: "w",
+            tap: "(test)",
+            op_unit: "one call",
+            variants: &[VariantSpec {
+                id: "a",
+                doc: "the only variant",
+                native: false,
+            }],
+            params: &[ParamSpec {
+                name: "n",
+                doc: "a size",
+                kind: ParamKind::Int { min: 1, max: 10 },
+            }],
+            cases: Vec::new,
+            memory_bytes: |_| 0,
+            normalize: |_| {},
+            views,
+        }
+    }
+
+    const fn pivot(param: &'static str, contrast: &'static [&'static str]) -> View {
+        View::Pivot(PivotView {
+            param,
+            contrast,
+            title: "t",
+            description: "d",
+        })
+    }
+
+    #[test]
+    fn views_must_name_parameters_and_variants_of_their_workload() {
+        const KNOWN: &[View] = &[pivot("n", &["a"])];
+        const UNKNOWN_PARAM: &[View] = &[pivot("m", &[])];
+        const UNKNOWN_VARIANT: &[View] = &[pivot("n", &["a", "b"])];
+        assert_eq!(spec_with(&[]).check_views(), Ok(()));
+        assert_eq!(spec_with(KNOWN).check_views(), Ok(()));
+        assert!(spec_with(UNKNOWN_PARAM)
+            .check_views()
+            .unwrap_err()
+            .contains("unknown parameter `m`"));
+        assert!(spec_with(UNKNOWN_VARIANT)
+            .check_views()
+            .unwrap_err()
+            .contains("unknown variant `b`"));
+        let View::Pivot(every) = pivot("n", &[]);
+        assert!(every.contrasts("anything"));
+    }
 }

@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use crate::results::{CellResult, Status};
 
+pub use crate::report::format::format_ns;
+
 /// Renders one line per cell: id, status, median time per op with its 95% interval, CV,
 /// allocations per op and p99 latency.
 pub fn render(cells: &[CellResult]) -> String {
@@ -60,15 +62,4 @@ pub fn line(cell: &CellResult, width: usize) -> String {
         }
     }
     text
-}
-
-/// Nanoseconds with a precision that suits their size.
-pub fn format_ns(ns: f64) -> String {
-    if ns < 10.0 {
-        format!("{ns:.3}")
-    } else if ns < 1000.0 {
-        format!("{ns:.1}")
-    } else {
-        format!("{ns:.0}")
-    }
 }

@@ -59,18 +59,28 @@ fn markdown_and_csv_match_the_golden_files() {
 fn markdown_has_what_a_reader_needs() {
     let md = std::fs::read_to_string(golden("report.md")).unwrap();
     for needle in [
+        "## Summary",
+        "| workload | fastest runtime | ahead of the next | fastest variant | ahead of the next |",
+        "Cells that did not run, by reason:",
+        "1 skipped: smol has no task-set type",
         "## Environment",
         "| runtime crates | async-channel",
         "## when_all (Task.WhenAll)",
         "| variant | params | runtime | median time/op | 95% CI | CV % | Ratio |",
         "p99 latency ns",
         "## Task vs ValueTask",
+        "| runtime | variant | time/op @ sync_ratio=0 | time/op @ sync_ratio=1 |",
         "## Cells that did not run",
         "smol has no task-set type",
         "expected 42, saw 41",
     ] {
         assert!(md.contains(needle), "report.md lacks `{needle}`");
     }
+    // What a reader wants first comes first; a workload's views follow its table.
+    let at = |s: &str| md.find(s).unwrap();
+    assert!(at("## Summary") < at("## Environment"));
+    assert!(at("## value_task") < at("## Task vs ValueTask"));
+    assert!(at("## Task vs ValueTask") < at("## Cells that did not run\n"));
     // The baseline's own rows have ratio 1.00; times carry their unit.
     assert!(md.contains(
         "| join_all | n=10, op=ready | tokio-mt | 379.1 ns | 297.2 ns .. 411.7 ns | 13.7 | 1.00 |"

@@ -50,6 +50,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     },
     memory_bytes: |_| 0,
     normalize: |_| {},
+    views: &[],
 };
 
 /// What the fault does.

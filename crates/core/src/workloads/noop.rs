@@ -22,6 +22,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     cases: || vec![Case::new("noop", "batch", Default::default())],
     memory_bytes: |_| 0,
     normalize: |_| {},
+    views: &[],
 };
 
 /// The empty loop, counting its iterations so that the check has something to verify.

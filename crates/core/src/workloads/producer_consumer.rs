@@ -152,6 +152,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             p.0.remove("capacity");
         }
     },
+    views: &[],
 };
 
 /// The capacity of bounded queues in the default grid.

@@ -98,6 +98,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         fan_out.max(tree)
     },
     normalize: |_| {},
+    views: &[],
 };
 
 /// The CPU-bound computation of `blocking`: `work` rounds of xorshift from `seed`.

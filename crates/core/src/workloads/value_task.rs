@@ -15,7 +15,9 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
+use crate::spec::{
+    BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
+};
 
 /// `sync_ratio`: the share of calls that complete synchronously.
 pub const PARAM_SYNC_RATIO: ParamSpec = ParamSpec {
@@ -65,6 +67,15 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     },
     memory_bytes: |_| super::TASK_BYTES,
     normalize: |_| {},
+    views: &[View::Pivot(PivotView {
+        param: "sync_ratio",
+        contrast: &["inline", "boxed", "dyn_trait", "spawned"],
+        title: "Task vs ValueTask",
+        description: "Time and allocations per call of `value_task` against the share of calls \
+                      that complete synchronously: `inline` is the ValueTask path (the future \
+                      stays on the stack), `boxed` and `dyn_trait` the Task path (one heap \
+                      object per call), `spawned` a task per call.",
+    })],
 };
 
 /// Decides which calls complete synchronously: call `i` is synchronous when the fractional

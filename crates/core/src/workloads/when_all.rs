@@ -75,6 +75,7 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     },
     memory_bytes: |p| p.int("n").unwrap_or(0).saturating_mul(super::TASK_BYTES),
     normalize: |_| {},
+    views: &[],
 };
 
 /// The sleep of the `sleep_1ms` leaf.

@@ -1,6 +1,8 @@
 //! `report.csv`: one row per cell, every numeric field, units in the header.
 
-use super::{Model, Renderer};
+use std::collections::HashMap;
+
+use super::model::{Model, Renderer};
 use crate::results::CellResult;
 
 /// The CSV report.
@@ -44,14 +46,13 @@ impl Renderer for Csv {
     }
 
     fn render(&self, model: &Model<'_>) -> anyhow::Result<String> {
-        let ratio_of = |cell: &CellResult| {
-            model
-                .sections
-                .iter()
-                .flat_map(|s| &s.rows)
-                .find(|r| std::ptr::eq(r.cell, cell))
-                .and_then(|r| r.ratio)
-        };
+        let ratios: HashMap<*const CellResult, f64> = model
+            .sections
+            .iter()
+            .flat_map(|s| &s.rows)
+            .filter_map(|r| Some((std::ptr::from_ref(r.cell), r.ratio?)))
+            .collect();
+        let ratio_of = |cell: &CellResult| ratios.get(&std::ptr::from_ref(cell)).copied();
         let mut out = HEADER.join(",");
         out.push('\n');
         for cell in &model.results.cells {

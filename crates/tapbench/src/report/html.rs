@@ -1,14 +1,13 @@
-//! `report.html`: one self-contained page - inline CSS and inline SVG charts, no script, no
-//! external font, stylesheet or image, and a Content-Security-Policy that lets the browser
-//! load nothing else - with the same environment header and tables as the Markdown report
-//! (both come from [`super::tables`]) and the charts of [`super::charts`].
+//! `report.html`: the Markdown report's content and its charts in one self-contained page.
 
 use std::fmt::Write;
 
-use super::charts::{self, Chart, SweepChart};
+use super::charts::{self, Chart, Growth, SweepChart};
+use super::format::{escape, format_count, format_duration_ns};
+use super::model::{Model, Renderer, Section};
+use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
-use super::{Model, Renderer, Section};
-use crate::results::Status;
+use super::views::{section_views, SectionView};
 
 /// The HTML report.
 pub struct Html;
@@ -21,23 +20,6 @@ impl Renderer for Html {
     fn render(&self, model: &Model<'_>) -> anyhow::Result<String> {
         render(model)
     }
-}
-
-/// `text` with the characters that mean something in HTML (text or attribute values)
-/// replaced by entities.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Escapes `text` and turns Markdown code spans (`` `inline` ``) into `<code>`.
@@ -79,8 +61,13 @@ fn anchor(prefix: &str, name: &str) -> String {
     format!("{prefix}-{slug}")
 }
 
-/// A table, numeric columns right-aligned.
+/// A table, numeric columns right-aligned, cells escaped.
 fn table(t: &Table) -> String {
+    table_of(t, escape)
+}
+
+/// A table, numeric columns right-aligned, cells written by `cell_html`.
+fn table_of(t: &Table, cell_html: fn(&str) -> String) -> String {
     let mut out = String::from("<div class=\"scroll\"><table>\n<thead><tr>");
     for (i, h) in t.headers.iter().enumerate() {
         let class = if t.numeric.get(i).copied().unwrap_or(false) {
@@ -99,7 +86,7 @@ fn table(t: &Table) -> String {
             } else {
                 ""
             };
-            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+            let _ = write!(out, "<td{class}>{}</td>", cell_html(cell));
         }
         out.push_str("</tr>\n");
     }
@@ -151,7 +138,9 @@ summary { cursor: pointer; color: #0550ae; }
 footer { margin-top: 40px; color: #5c636e; font-size: 13px; }
 "#;
 
-/// The whole page.
+/// The whole page: no script, no external font, stylesheet or image, and a
+/// Content-Security-Policy that lets the browser load nothing else; the same tables as the
+/// Markdown report (both come from [`super::tables`]) with the charts of [`super::charts`].
 ///
 /// # Errors
 ///
@@ -178,6 +167,9 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
         escape(tables::HOW_TO_READ)
     ));
 
+    out.push_str(&summary(model));
+    out.push_str(&contents(model));
+
     out.push_str("<h2 id=\"environment\">Environment</h2>\n<table class=\"env\"><tbody>\n");
     for (label, value) in tables::environment(model) {
         let _ = writeln!(
@@ -190,35 +182,12 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
     out.push_str("</tbody></table>\n");
     out.push_str("<h2 id=\"runtimes\">Runtimes</h2>\n");
     out.push_str(&table(&tables::runtimes_table(model)));
-    out.push_str(&summary(model));
-
-    let value_task = tables::value_task_section(model);
-    out.push_str(&contents(model, value_task.is_some()));
 
     for section in &model.sections {
-        out.push_str(&workload_section(model, section)?);
-    }
-
-    if let Some(vt) = &value_task {
-        out.push_str("<section id=\"task-vs-valuetask\">\n<h2>Task vs ValueTask</h2>\n");
-        out.push_str(
-            "<p>Time and allocations per call of <code>value_task</code> against the share of \
-             calls that complete synchronously: <code>inline</code> is the ValueTask path (the \
-             future stays on the stack), <code>boxed</code> and <code>dyn_trait</code> the Task \
-             path (one heap object per call), <code>spawned</code> a task per call.</p>\n",
-        );
-        if !vt.findings.is_empty() {
-            out.push_str("<ul class=\"findings\">\n");
-            for finding in &vt.findings {
-                let _ = writeln!(out, "<li>{}</li>", prose(finding));
-            }
-            out.push_str("</ul>\n");
+        out.push_str(&workload_section(section)?);
+        for v in section_views(section) {
+            out.push_str(&view(section, &v)?);
         }
-        if let Some(chart) = charts::value_task_chart(&model.sections)? {
-            out.push_str(&figure(&chart));
-        }
-        out.push_str(&table(&vt.table));
-        out.push_str("</section>\n");
     }
 
     if !model.problems.is_empty() {
@@ -241,25 +210,50 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
     Ok(out)
 }
 
-/// Counts of cells by status.
-fn summary(model: &Model<'_>) -> String {
-    let cells = &model.results.cells;
-    let count = |s: Status| cells.iter().filter(|c| c.status == s).count();
-    let mut parts = vec![format!("{} ok", count(Status::Ok))];
-    for status in [Status::Failed, Status::Timeout, Status::Skipped] {
-        let n = count(status);
-        if n > 0 {
-            parts.push(format!("{n} {}", status.as_str()));
-        }
+/// A list of prose items (Markdown code spans become `<code>`).
+fn prose_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
     }
-    format!(
-        "<p>{} cells: {}.</p>\n",
-        cells.len(),
-        escape(&parts.join(", "))
-    )
+    let mut out = String::from("<ul class=\"findings\">\n");
+    for item in items {
+        let _ = writeln!(out, "<li>{}</li>", prose(item));
+    }
+    out.push_str("</ul>\n");
+    out
 }
 
-fn contents(model: &Model<'_>, value_task: bool) -> String {
+/// The summary: cell counts, leaders, allocation gaps and the cells that did not run.
+fn summary(model: &Model<'_>) -> String {
+    let summary = Summary::of(model);
+    let mut out = String::from("<section id=\"summary\">\n<h2>Summary</h2>\n");
+    let _ = writeln!(out, "<p>{}</p>", escape(&summary.status_line()));
+    if !summary.workloads.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(HOW_LEADERS_ARE_CHOSEN));
+        out.push_str(&table_of(&summary.leaders_table(), prose));
+        let gaps = summary.allocation_lines();
+        if gaps.is_empty() {
+            out.push_str(
+                "<p>Allocations per operation are the same on every runtime and variant of a \
+                 case (within half an allocation).</p>\n",
+            );
+        } else {
+            out.push_str(
+                "<p>Allocations per operation differ by half an allocation or more:</p>\n",
+            );
+            out.push_str(&prose_list(&gaps));
+        }
+    }
+    let not_run = summary.not_run_lines();
+    if !not_run.is_empty() {
+        out.push_str("<p><a href=\"#problems\">Cells that did not run</a>, by reason:</p>\n");
+        out.push_str(&prose_list(&not_run));
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+fn contents(model: &Model<'_>) -> String {
     let mut out = String::from("<nav><h3>Contents</h3>\n<ul>\n");
     for s in &model.sections {
         let _ = writeln!(
@@ -269,9 +263,14 @@ fn contents(model: &Model<'_>, value_task: bool) -> String {
             escape(&s.workload),
             s.rows.len()
         );
-    }
-    if value_task {
-        out.push_str("<li><a href=\"#task-vs-valuetask\">Task vs ValueTask</a></li>\n");
+        for v in section_views(s) {
+            let _ = writeln!(
+                out,
+                "<li><a href=\"#{}\">{}</a></li>",
+                view_anchor(s, &v),
+                escape(v.title())
+            );
+        }
     }
     if !model.problems.is_empty() {
         let _ = writeln!(
@@ -284,7 +283,33 @@ fn contents(model: &Model<'_>, value_task: bool) -> String {
     out
 }
 
-fn workload_section(model: &Model<'_>, section: &Section<'_>) -> anyhow::Result<String> {
+/// The id of a view's section.
+fn view_anchor(section: &Section<'_>, view: &SectionView<'_>) -> String {
+    anchor(&format!("view-{}", section.workload), view.title())
+}
+
+/// One view of a workload: its heading, paragraph, findings, chart and table.
+fn view(section: &Section<'_>, view: &SectionView<'_>) -> anyhow::Result<String> {
+    let mut out = format!(
+        "<section id=\"{}\">\n<h2>{}</h2>\n<p>{}</p>\n",
+        view_anchor(section, view),
+        escape(view.title()),
+        prose(view.description())
+    );
+    match view {
+        SectionView::Pivot(pivot) => {
+            out.push_str(&prose_list(&pivot.findings()));
+            if let Some(chart) = charts::pivot_chart(pivot)? {
+                out.push_str(&figure(&chart));
+            }
+            out.push_str(&table(&pivot.table()));
+        }
+    }
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+fn workload_section(section: &Section<'_>) -> anyhow::Result<String> {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -303,7 +328,7 @@ fn workload_section(model: &Model<'_>, section: &Section<'_>) -> anyhow::Result<
         out.push_str("</h2>\n");
     }
 
-    let bars = charts::bar_charts(section, &model.problems)?;
+    let bars = charts::bar_charts(section)?;
     if !bars.is_empty() {
         out.push_str("<h3>Time and allocations per operation</h3>\n");
         for chart in &bars {
@@ -332,7 +357,7 @@ fn growth(sweep: &SweepChart) -> String {
         return String::new();
     };
     let p = &sweep.param;
-    let describe = |g: &charts::Growth| {
+    let describe = |g: &Growth| {
         let mut s = format!("{} {}", g.runtime, g.variant);
         if !g.others.is_empty() {
             s.push_str(&format!(" ({})", g.others));
@@ -346,10 +371,10 @@ fn growth(sweep: &SweepChart) -> String {
          time per operation goes from {} to {} (k = {:.2} overall).</p>\n",
         escape(&describe(top)),
         top.last_step,
-        charts::format_count(top.from_x, true),
-        charts::format_count(top.to_x, true),
-        escape(&charts::format_duration_ns(top.from_ns, false)),
-        escape(&charts::format_duration_ns(top.to_ns, false)),
+        format_count(top.from_x, true),
+        format_count(top.to_x, true),
+        escape(&format_duration_ns(top.from_ns, false)),
+        escape(&format_duration_ns(top.to_ns, false)),
         top.exponent,
         p = escape(p),
     );
@@ -375,11 +400,11 @@ fn growth(sweep: &SweepChart) -> String {
                     g.others.clone(),
                     format!(
                         "{} .. {}",
-                        charts::format_count(g.from_x, true),
-                        charts::format_count(g.to_x, true)
+                        format_count(g.from_x, true),
+                        format_count(g.to_x, true)
                     ),
-                    charts::format_duration_ns(g.from_ns, false),
-                    charts::format_duration_ns(g.to_ns, false),
+                    format_duration_ns(g.from_ns, false),
+                    format_duration_ns(g.to_ns, false),
                     format!("{:.2}", g.exponent),
                     format!("{:.2}", g.last_step),
                 ]
@@ -421,7 +446,7 @@ fn problems_table(t: &Table) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::build_model;
+    use crate::report::model::{build_model, case_key};
     use crate::results::{CellResult, LatencyNs, ResultsFile, Status, TimeNsPerOp};
     use tapbench_core::{ParamValue, Params};
 
@@ -469,7 +494,7 @@ mod tests {
         c.workload = workload.into();
         c.variant = variant.into();
         c.params = params;
-        c.id = format!("{runtime}/{}", crate::report::case_key(&c));
+        c.id = format!("{runtime}/{}", case_key(&c));
         let t = c.time_ns_per_op.as_mut().unwrap();
         t.median = median;
         t.ci95_low = median * 0.9;
@@ -480,11 +505,7 @@ mod tests {
     }
 
     #[test]
-    fn escape_replaces_markup() {
-        assert_eq!(
-            escape(r#"<a href="x">&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
-        );
+    fn prose_escapes_markup_and_turns_code_spans_into_code() {
         assert_eq!(
             prose("the `inline` call, `x"),
             "the <code>inline</code> call, `x"
@@ -545,13 +566,29 @@ mod tests {
         for (label, value) in tables::environment(&model) {
             assert!(html.contains(&escape(&label)) && html.contains(&escape(&value)));
         }
-        let vt = tables::value_task_section(&model).unwrap();
-        for row in vt.table.rows {
+        let views: Vec<SectionView<'_>> = model.sections.iter().flat_map(section_views).collect();
+        assert_eq!(views.len(), 1);
+        let SectionView::Pivot(pivot) = &views[0];
+        for row in pivot.table().rows {
             for value in row {
                 assert!(html.contains(&escape(&value)), "{value} is missing");
             }
         }
-        assert!(html.contains("Task vs ValueTask"));
+        for finding in pivot.findings() {
+            assert!(html.contains(&prose(&finding)), "{finding} is missing");
+        }
+        assert!(html.contains("<h2>Task vs ValueTask</h2>"));
+        // The summary comes first, with every workload's leaders.
+        let summary = Summary::of(&model);
+        assert!(html.find("<h2>Summary</h2>") < html.find("id=\"environment\""));
+        for row in summary.leaders_table().rows {
+            for value in row {
+                assert!(html.contains(&prose(&value)), "{value} is missing");
+            }
+        }
+        for line in summary.not_run_lines() {
+            assert!(html.contains(&prose(&line)), "{line} is missing");
+        }
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! `report.md`: the environment, then per workload a table in the manner of
-//! BenchmarkDotNet, the Task vs ValueTask section, and the cells that did not run.
+//! `report.md`: summary, environment, a table per workload with its views, cells not run.
 
 use std::fmt::Write;
 
+use super::model::{Model, Renderer};
+use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
-use super::{Model, Renderer};
+use super::views::{section_views, SectionView};
 
 /// The Markdown report.
 pub struct Markdown;
@@ -52,10 +53,61 @@ pub fn table(t: &Table) -> String {
     out
 }
 
+/// A bulleted list, followed by a blank line (nothing when `items` is empty).
+fn list(out: &mut String, items: &[String]) {
+    for item in items {
+        let _ = writeln!(out, "- {item}");
+    }
+    if !items.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// The summary: cell counts, leaders, allocation gaps and the cells that did not run.
+fn summary(out: &mut String, model: &Model<'_>) {
+    let summary = Summary::of(model);
+    out.push_str("## Summary\n\n");
+    let _ = writeln!(out, "{}\n", summary.status_line());
+    if !summary.workloads.is_empty() {
+        let _ = writeln!(out, "{HOW_LEADERS_ARE_CHOSEN}\n");
+        out.push_str(&table(&summary.leaders_table()));
+        out.push('\n');
+        let gaps = summary.allocation_lines();
+        if gaps.is_empty() {
+            out.push_str(
+                "Allocations per operation are the same on every runtime and variant of a case \
+                 (within half an allocation).\n\n",
+            );
+        } else {
+            out.push_str("Allocations per operation differ by half an allocation or more:\n\n");
+            list(out, &gaps);
+        }
+    }
+    let not_run = summary.not_run_lines();
+    if !not_run.is_empty() {
+        out.push_str("Cells that did not run, by reason:\n\n");
+        list(out, &not_run);
+    }
+}
+
+/// One view of a workload, under its own heading.
+fn view(out: &mut String, view: &SectionView<'_>) {
+    let _ = writeln!(out, "## {}\n", view.title());
+    let _ = writeln!(out, "{}\n", view.description());
+    match view {
+        SectionView::Pivot(pivot) => {
+            out.push_str(&table(&pivot.table()));
+            out.push('\n');
+            list(out, &pivot.findings());
+        }
+    }
+}
+
 fn render(model: &Model<'_>) -> String {
     let mut out = String::from("# tapbench report\n\n");
     out.push_str(tables::HOW_TO_READ);
     out.push_str("\n\n");
+    summary(&mut out, model);
     out.push_str("## Environment\n\n| | |\n|---|---|\n");
     for (label, value) in tables::environment(model) {
         let _ = writeln!(out, "| {} | {} |", cell(&label), cell(&value));
@@ -72,22 +124,8 @@ fn render(model: &Model<'_>) -> String {
         out.push_str("\n\n");
         out.push_str(&table(&tables::workload_table(section)));
         out.push('\n');
-    }
-    if let Some(vt) = tables::value_task_section(model) {
-        out.push_str("## Task vs ValueTask\n\n");
-        out.push_str(
-            "Time and allocations per call of `value_task` against the share of calls that \
-             complete synchronously: `inline` is the ValueTask path (the future stays on the \
-             stack), `boxed` and `dyn_trait` the Task path (one heap object per call), \
-             `spawned` a task per call.\n\n",
-        );
-        out.push_str(&table(&vt.table));
-        out.push('\n');
-        for finding in &vt.findings {
-            let _ = writeln!(out, "- {finding}");
-        }
-        if !vt.findings.is_empty() {
-            out.push('\n');
+        for v in section_views(section) {
+            view(&mut out, &v);
         }
     }
     if !model.problems.is_empty() {

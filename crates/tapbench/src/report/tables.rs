@@ -1,31 +1,7 @@
-//! The tables every human-readable report shows, as plain rows of text: Markdown and HTML
-//! render the same [`Table`]s, so their numbers cannot drift apart.
+//! The tables of the human-readable reports as rows of text, shared by Markdown and HTML.
 
-use tapbench_core::ParamValue;
-
-use super::{runtime_label, Model, Row, Section};
-use crate::results::CellResult;
-/// A duration given in nanoseconds, in the unit that suits it, three or four significant
-/// digits (`379.1 ns`, `15.53 µs`, `48.04 ms`, `5.58 s`).
-pub fn format_time(ns: f64) -> String {
-    let (value, unit) = if ns >= 1e9 {
-        (ns / 1e9, "s")
-    } else if ns >= 1e6 {
-        (ns / 1e6, "ms")
-    } else if ns >= 1e3 {
-        (ns / 1e3, "µs")
-    } else {
-        (ns, "ns")
-    };
-    let digits = if value >= 100.0 {
-        1
-    } else if value >= 10.0 {
-        2
-    } else {
-        3
-    };
-    format!("{value:.digits$} {unit}")
-}
+use super::format::{format_fixed, format_params, format_rate, format_time};
+use super::model::{case_key, compare_runtimes, runtime_label, Model, Row, Section};
 
 /// What every report says first: how to read its numbers.
 pub const HOW_TO_READ: &str = "Time per operation is the median of the samples (pooled over \
@@ -46,7 +22,8 @@ pub struct Table {
 }
 
 impl Table {
-    fn new(headers: &[(&str, bool)]) -> Self {
+    /// An empty table with these `(header, numeric)` columns.
+    pub fn new(headers: &[(&str, bool)]) -> Self {
         Table {
             headers: headers.iter().map(|(h, _)| h.to_string()).collect(),
             numeric: headers.iter().map(|(_, n)| *n).collect(),
@@ -125,7 +102,7 @@ pub fn runtimes_table(model: &Model<'_>) -> Table {
             ids.push(&cell.runtime);
         }
     }
-    ids.sort_by_key(|id| super::runtime_rank(id));
+    ids.sort_by(|a, b| compare_runtimes(a, b));
     for id in ids {
         let Some(entry) = tapbench_runtimes::find(id) else {
             let mut row = vec![id.to_string(), "(not a runtime of this build)".to_string()];
@@ -161,42 +138,12 @@ pub fn runtimes_table(model: &Model<'_>) -> Table {
     table
 }
 
-/// The parameters of a cell as `n=1000, op=yield`.
-pub fn params_text(cell: &CellResult) -> String {
-    cell.params
-        .0
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn opt(value: Option<f64>, digits: usize) -> String {
-    value
-        .map(|v| format!("{v:.digits$}"))
-        .unwrap_or_else(|| "-".into())
-}
-
-/// Operations per second in engineering notation (`1.23 M`).
-pub fn format_rate(per_s: f64) -> String {
-    let (value, unit) = if per_s >= 1e9 {
-        (per_s / 1e9, " G")
-    } else if per_s >= 1e6 {
-        (per_s / 1e6, " M")
-    } else if per_s >= 1e3 {
-        (per_s / 1e3, " k")
-    } else {
-        (per_s, " ")
-    };
-    format!("{value:.2}{unit}").trim_end().to_string()
-}
-
 fn row_cells(row: &Row<'_>, with_latency: bool) -> Vec<String> {
     let c = row.cell;
     let t = c.time_ns_per_op.as_ref();
     let mut cells = vec![
         c.variant.clone(),
-        params_text(c),
+        format_params(&c.params),
         row.runtime_label(),
         t.map(|t| format_time(t.median))
             .unwrap_or_else(|| "-".into()),
@@ -210,13 +157,13 @@ fn row_cells(row: &Row<'_>, with_latency: bool) -> Vec<String> {
         .unwrap_or_else(|| "-".into()),
         t.map(|t| format!("{:.1}", t.cv * 100.0))
             .unwrap_or_else(|| "-".into()),
-        opt(row.ratio, 2),
+        format_fixed(row.ratio, 2),
         c.throughput_ops_per_s
             .map(format_rate)
             .unwrap_or_else(|| "-".into()),
-        opt(c.allocs_per_op, 2),
-        opt(c.marginal_allocs_per_op, 2),
-        opt(c.bytes_per_op, 0),
+        format_fixed(c.allocs_per_op, 2),
+        format_fixed(c.marginal_allocs_per_op, 2),
+        format_fixed(c.bytes_per_op, 0),
     ];
     if with_latency {
         let l = c.latency_ns.as_ref();
@@ -263,151 +210,11 @@ pub fn problems_table(model: &Model<'_>) -> Table {
         .iter()
         .map(|c| {
             vec![
-                format!("{}/{}", runtime_label(&c.runtime), super::case_key(c)),
+                format!("{}/{}", runtime_label(&c.runtime), case_key(c)),
                 c.status.as_str().to_string(),
                 c.error.clone().unwrap_or_default(),
             ]
         })
         .collect();
     table
-}
-
-/// The "Task vs ValueTask" section: time and allocations per call against `sync_ratio`, one
-/// row per runtime and variant, plus sentences on where allocation starts to matter.
-pub struct ValueTaskSection {
-    /// One row per runtime x variant; a column per sync ratio (time, then allocations).
-    pub table: Table,
-    /// What the table shows, in sentences with figures.
-    pub findings: Vec<String>,
-}
-
-/// Builds the Task vs ValueTask section, when the file has `value_task` cells.
-pub fn value_task_section(model: &Model<'_>) -> Option<ValueTaskSection> {
-    let section = model.sections.iter().find(|s| s.workload == "value_task")?;
-    let ratio_of = |c: &CellResult| match c.params.get("sync_ratio") {
-        Some(ParamValue::Float(f)) => Some(*f),
-        Some(ParamValue::Int(i)) => Some(*i as f64),
-        _ => None,
-    };
-    let mut ratios: Vec<f64> = section
-        .rows
-        .iter()
-        .filter_map(|r| ratio_of(r.cell))
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios.dedup();
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for r in &section.rows {
-        let key = (r.cell.runtime.clone(), r.cell.variant.clone());
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    let find = |runtime: &str, variant: &str, ratio: f64| {
-        section.rows.iter().find(|r| {
-            r.cell.runtime == runtime
-                && r.cell.variant == variant
-                && ratio_of(r.cell) == Some(ratio)
-        })
-    };
-    let mut headers: Vec<(String, bool)> =
-        vec![("runtime".into(), false), ("variant".into(), false)];
-    for ratio in &ratios {
-        headers.push((format!("time/op @ sync {ratio}"), true));
-    }
-    for ratio in &ratios {
-        headers.push((format!("allocs/op @ sync {ratio}"), true));
-    }
-    let mut table = Table {
-        headers: headers.iter().map(|(h, _)| h.clone()).collect(),
-        numeric: headers.iter().map(|(_, n)| *n).collect(),
-        rows: Vec::new(),
-    };
-    for (runtime, variant) in &keys {
-        let mut row = vec![runtime_label(runtime), variant.clone()];
-        for ratio in &ratios {
-            row.push(
-                find(runtime, variant, *ratio)
-                    .and_then(|r| r.median_ns())
-                    .map(format_time)
-                    .unwrap_or_else(|| "-".into()),
-            );
-        }
-        for ratio in &ratios {
-            row.push(opt(
-                find(runtime, variant, *ratio).and_then(|r| r.cell.allocs_per_op),
-                2,
-            ));
-        }
-        table.rows.push(row);
-    }
-    let mut findings = Vec::new();
-    let mut runtimes: Vec<&String> = Vec::new();
-    for (runtime, _) in &keys {
-        if !runtimes.contains(&runtime) {
-            runtimes.push(runtime);
-        }
-    }
-    for runtime in runtimes {
-        let median =
-            |variant: &str, ratio: f64| find(runtime, variant, ratio).and_then(|r| r.median_ns());
-        let allocs = |variant: &str, ratio: f64| {
-            find(runtime, variant, ratio).and_then(|r| r.cell.allocs_per_op)
-        };
-        let (Some(&top), Some(&bottom)) = (ratios.last(), ratios.first()) else {
-            continue;
-        };
-        let (Some(inline), Some(boxed)) = (median("inline", top), median("boxed", top)) else {
-            continue;
-        };
-        let mut sentence = format!(
-            "On {}, at sync_ratio {top} the ValueTask-style `inline` call takes {} and {:.2} \
-             allocations, the Task-style `boxed` call {} and {:.2} allocations ({:.1}x the time).",
-            runtime_label(runtime),
-            format_time(inline),
-            allocs("inline", top).unwrap_or(f64::NAN),
-            format_time(boxed),
-            allocs("boxed", top).unwrap_or(f64::NAN),
-            boxed / inline
-        );
-        // Where the allocation starts to matter: the lowest sync ratio from which on the
-        // boxed call is at least 20% slower than the inline one.
-        let costly = |ratio: f64| match (median("inline", ratio), median("boxed", ratio)) {
-            (Some(i), Some(b)) => b >= i * 1.2,
-            _ => false,
-        };
-        let from = ratios
-            .iter()
-            .rev()
-            .take_while(|r| costly(**r))
-            .last()
-            .copied();
-        match from {
-            Some(from) if from > bottom => {
-                let below = ratios
-                    .iter()
-                    .rev()
-                    .find(|r| **r < from)
-                    .copied()
-                    .unwrap_or(bottom);
-                sentence.push_str(&format!(
-                    " The allocation starts to matter (the boxed call 20% or more slower) from \
-                     sync_ratio {from} on; at {below} and below the suspension dominates"
-                ));
-                if let (Some(i), Some(b)) = (median("inline", bottom), median("boxed", bottom)) {
-                    sentence.push_str(&format!(
-                        " (at {bottom}: {} inline, {} boxed)",
-                        format_time(i),
-                        format_time(b)
-                    ));
-                }
-                sentence.push('.');
-            }
-            Some(_) => sentence
-                .push_str(" The boxed call is 20% or more slower at every sync_ratio measured."),
-            None => sentence.push_str(" Here the box never costs 20% more than the inline call."),
-        }
-        findings.push(sentence);
-    }
-    Some(ValueTaskSection { table, findings })
 }
