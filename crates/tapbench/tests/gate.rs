@@ -13,8 +13,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 
 const EXE: &str = env!("CARGO_BIN_EXE_tapbench");
+
+/// Tests that measure take turns: two of them measuring at once on a 2-core machine would
+/// disturb each other's figures (the harness runs a file's tests in parallel).
+static MEASURING: Mutex<()> = Mutex::new(());
+
+/// The turn to measure, held for the whole test (a test that failed still hands it on).
+fn measuring() -> MutexGuard<'static, ()> {
+    MEASURING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A small cell with steady launches: spawn and await one task on smol's local executor.
 const SELECTION: [&str; 8] = [
@@ -96,6 +108,7 @@ fn median(path: &Path, id: &str) -> f64 {
 
 #[test]
 fn the_gate_passes_a_a_and_catches_injected_regressions() {
+    let _turn = measuring();
     let dir = tempfile::tempdir().unwrap();
     let (baseline, old_exe) = setup(dir.path());
 
@@ -165,6 +178,7 @@ fn the_gate_passes_a_a_and_catches_injected_regressions() {
 /// is refused in one line.
 #[test]
 fn lockstep_pairs_take_turns_and_are_judged_in_pairs() {
+    let _turn = measuring();
     let dir = tempfile::tempdir().unwrap();
     let (baseline, old_exe) = setup(dir.path());
     let lockstep = ["--lockstep", "--launches", "10"];
@@ -238,6 +252,7 @@ fn lockstep_pairs_take_turns_and_are_judged_in_pairs() {
 /// the same code against itself passes at single-launch resolution (exit 0).
 #[test]
 fn stored_single_launch_runs_are_judged_beyond_the_single_launch_bound() {
+    let _turn = measuring();
     let dir = tempfile::tempdir().unwrap();
     let selection = [
         "--profile",
