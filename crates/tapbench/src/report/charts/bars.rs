@@ -7,11 +7,11 @@ use tapbench_core::{ParamValue, WorkloadSpec};
 
 use super::axes::Axis;
 use super::canvas::{render, Area, Chart, Drawn};
-use super::draw::{fill_rect, line, text, x_grid};
+use super::draw::{chart_title, fill_rect, line, text, x_grid};
 use super::labels::{constant_params, param_pieces, with_constants};
 use super::style::{
     ensure_font, fit, runtime_color, text_width, wrap, Font, FRAME, F_HEAD, F_LABEL, F_NOTE,
-    F_SMALL, F_TITLE, INK, LINE_H, MUTED, PAD, WIDTH, ZEBRA,
+    F_SMALL, INK, LINE_H, MUTED, PAD, WIDTH, ZEBRA,
 };
 use crate::report::format::{format_count, format_duration_ns};
 use crate::report::model::{compare_values, param_number, runtime_label, CaseCells, Section};
@@ -258,15 +258,7 @@ fn bar_chart(caption: &str, groups: &[BarGroup], time: &Axis, allocs: &Axis) -> 
     let height = plot_bottom + 22 + PAD;
 
     render(width, height, caption, |area| {
-        text(
-            area,
-            &fit(F_TITLE, caption, width - 2 * PAD),
-            (PAD, PAD),
-            F_TITLE,
-            INK,
-            HPos::Left,
-            VPos::Top,
-        )?;
+        chart_title(area, caption, width)?;
         text(
             area,
             "median time per operation, 95% interval (log scale)",

@@ -8,8 +8,8 @@ use plotters::style::FontTransform;
 use super::axes::Axis;
 use super::canvas::{Area, Drawn};
 use super::style::{
-    font_desc, runtime_color, text_width, Dash, Font, Look, Marker, FRAME, F_LABEL, F_SMALL,
-    GRID_MAJOR, GRID_MINOR, INK, MUTED,
+    fit, font_desc, runtime_color, text_width, Dash, Font, Look, Marker, FRAME, F_LABEL, F_SMALL,
+    F_TITLE, GRID_MAJOR, GRID_MINOR, INK, MUTED, PAD,
 };
 use crate::report::model::runtime_label;
 
@@ -28,6 +28,19 @@ pub(super) fn text(
     }
     let style = font_desc(f).color(&color).pos(Pos::new(h, v));
     area.draw(&Text::new(s, (x, y), style))
+}
+
+/// A chart's caption, top left, cut to the chart's `width`: every chart kind draws it so.
+pub(super) fn chart_title(area: &Area<'_>, caption: &str, width: i32) -> Drawn {
+    text(
+        area,
+        &fit(F_TITLE, caption, width - 2 * PAD),
+        (PAD, PAD),
+        F_TITLE,
+        INK,
+        HPos::Left,
+        VPos::Top,
+    )
 }
 
 /// `s` centred on `(x, y)`, read bottom to top (a y axis title).

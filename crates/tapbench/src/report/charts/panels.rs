@@ -7,12 +7,10 @@ use plotters::style::RGBColor;
 use super::axes::Axis;
 use super::canvas::{render, Area, Chart, Drawn};
 use super::draw::{
-    draw_legend, legend_height, marker, outline_rect, rotated_text, styled_line, text,
+    chart_title, draw_legend, legend_height, marker, outline_rect, rotated_text, styled_line, text,
     tick_label_width, x_grid, y_grid, Swatch,
 };
-use super::style::{
-    fit, Look, FRAME, F_HEAD, F_LABEL, F_SMALL, F_TITLE, INK, LINE_H, MUTED, PAD, WIDTH,
-};
+use super::style::{fit, Look, FRAME, F_HEAD, F_LABEL, F_SMALL, INK, LINE_H, MUTED, PAD, WIDTH};
 
 /// One line of a panel.
 pub(super) struct Series {
@@ -134,15 +132,7 @@ pub(super) fn panel_grid(
     let header_h = panel_header_h(&refs);
     let height = top + rows * (panel_h + header_h) + (rows - 1).max(0) * 16 + PAD;
     render(WIDTH, height, caption, |area| {
-        text(
-            area,
-            &fit(F_TITLE, caption, WIDTH - 2 * PAD),
-            (PAD, PAD),
-            F_TITLE,
-            INK,
-            HPos::Left,
-            VPos::Top,
-        )?;
+        chart_title(area, caption, WIDTH)?;
         draw_legend(area, legend, (PAD, PAD + 26), WIDTH - 2 * PAD)?;
         for (i, panel) in panels.iter().enumerate() {
             let (col, row) = (i as i32 % columns, i as i32 / columns);

@@ -1,13 +1,12 @@
 //! The chart of a pivot view: time and allocations against the pivot's values, per runtime.
 
 use anyhow::Result;
-use plotters::style::text_anchor::{HPos, VPos};
 
 use super::axes::Axis;
 use super::canvas::{render, Chart};
-use super::draw::{draw_legend, legend_height, text, Swatch};
+use super::draw::{chart_title, draw_legend, legend_height, Swatch};
 use super::panels::{draw_line_panel, panel_header_h, LinePanel, PanelAxes, Series};
-use super::style::{ensure_font, fit, variant_color, variant_look, F_TITLE, INK, PAD, WIDTH};
+use super::style::{ensure_font, variant_color, variant_look, PAD, WIDTH};
 use crate::report::format::{format_count, format_duration_ns, sig};
 use crate::report::model::runtime_label;
 use crate::report::views::{Pivot, PivotLine};
@@ -159,15 +158,7 @@ pub fn pivot_chart(pivot: &Pivot<'_>) -> Result<Option<Chart>> {
         y_title: "allocations per op",
     };
     render(WIDTH, height, &caption, |area| {
-        text(
-            area,
-            &fit(F_TITLE, &caption, WIDTH - 2 * PAD),
-            (PAD, PAD),
-            F_TITLE,
-            INK,
-            HPos::Left,
-            VPos::Top,
-        )?;
+        chart_title(area, &caption, WIDTH)?;
         draw_legend(area, &legend, (PAD, PAD + 26), WIDTH - 2 * PAD)?;
         for (k, (panels, axes)) in [(&time_panels, &time_axes), (&alloc_panels, &alloc_axes)]
             .into_iter()
