@@ -18,6 +18,7 @@ pub mod entry;
 pub mod native;
 pub mod params;
 pub mod runtime;
+pub mod seeded;
 pub mod spec;
 pub mod workloads;
 

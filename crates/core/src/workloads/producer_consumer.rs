@@ -28,6 +28,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
+use crate::seeded::{mix64, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// Every this-many items of a producer carries a send timestamp (item 0, `STRIDE`, ...).
@@ -291,11 +292,7 @@ impl ConsumerState {
 /// over every item of every round exactly when they received each item once - but for a
 /// chance of about 2^-64 per check that a loss and a duplicate cancel out.
 pub fn fingerprint(producer: u32, seq: u32, round: u64) -> u64 {
-    let mut z = ((u64::from(producer) << 32) | u64::from(seq))
-        ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    mix64(((u64::from(producer) << 32) | u64::from(seq)) ^ round.wrapping_mul(GOLDEN))
 }
 
 async fn produce<S: QueueSender<Item>>(

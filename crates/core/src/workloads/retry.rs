@@ -17,6 +17,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
+use crate::seeded::{mix64, Chance, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `p`: the probability that one try fails.
@@ -85,25 +86,18 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
 /// Which tries fail: try `t` of operation `i` fails when a hash of `(i, t)` falls below
 /// `p` of the hash range, so the sequence is fixed (seeded) and the same on every runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailurePattern {
-    threshold: u64,
-    all: bool,
-}
+pub struct FailurePattern(Chance);
 
 impl FailurePattern {
     /// The pattern for a failure probability `p` in `0..=1`.
     pub fn new(p: f64) -> Self {
-        let p = p.clamp(0.0, 1.0);
-        FailurePattern {
-            threshold: (p * u64::MAX as f64) as u64,
-            all: p >= 1.0,
-        }
+        FailurePattern(Chance::new(p))
     }
 
     /// Whether try `t` of operation `i` fails.
     #[inline]
     pub fn fails(&self, i: u64, t: u32) -> bool {
-        self.all || mix(i, t) < self.threshold
+        self.0.happens(mix(i, t))
     }
 
     /// What operation `i` must come to with `max_tries`: how many tries it takes, and its
@@ -125,16 +119,14 @@ impl FailurePattern {
     }
 }
 
-/// SplitMix64's finaliser of `(i, t)`: the seeded sequence.
+/// The seeded sequence: `(i, t)` mixed by SplitMix64's finaliser.
 #[inline]
 fn mix(i: u64, t: u32) -> u64 {
-    let mut z = i
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(u64::from(t).wrapping_mul(0xD1B5_4A32_D192_ED03))
-        .wrapping_add(0x5EED);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    mix64(
+        i.wrapping_mul(GOLDEN)
+            .wrapping_add(u64::from(t).wrapping_mul(0xD1B5_4A32_D192_ED03))
+            .wrapping_add(0x5EED),
+    )
 }
 
 /// The value operation `i` returns when a try succeeds.

@@ -15,6 +15,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
+use crate::seeded::{Chance, GOLDEN};
 use crate::spec::{
     BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
 };
@@ -82,25 +83,18 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
 /// part of `i * phi` is below the ratio (a low-discrepancy sequence, so the synchronous calls
 /// are spread evenly and their share converges quickly to the ratio).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncPattern {
-    threshold: u64,
-    all: bool,
-}
+pub struct SyncPattern(Chance);
 
 impl SyncPattern {
     /// The pattern for `sync_ratio` in `0..=1`.
     pub fn new(sync_ratio: f64) -> Self {
-        let ratio = sync_ratio.clamp(0.0, 1.0);
-        SyncPattern {
-            threshold: (ratio * u64::MAX as f64) as u64,
-            all: ratio >= 1.0,
-        }
+        SyncPattern(Chance::new(sync_ratio))
     }
 
     /// Whether call `i` completes synchronously.
     #[inline]
     pub fn is_sync(&self, i: u64) -> bool {
-        self.all || i.wrapping_mul(0x9E37_79B9_7F4A_7C15) < self.threshold
+        self.0.happens(i.wrapping_mul(GOLDEN))
     }
 }
 
