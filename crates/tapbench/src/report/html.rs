@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use super::charts::{self, Chart, Growth, SweepChart};
+use super::charts::{self, Chart, SweepChart};
 use super::format::{escape, format_count, format_duration_ns};
+use super::growth::{growth_table, how_to_read, Growth};
 use super::model::{Model, Renderer, Section};
 use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
@@ -365,10 +366,10 @@ fn growth(sweep: &SweepChart) -> String {
         s
     };
     let mut out = format!(
-        "<p>On log-log axes a line's slope k says how time per operation grows: as \
-         {p}<sup>k</sup> (k = 1 is linear). Steepest at the largest sizes: \
-         <strong>{}</strong>, k = {:.2} between its last two points; from {p} = {} to {} its \
-         time per operation goes from {} to {} (k = {:.2} overall).</p>\n",
+        "<p>{} Steepest at the largest sizes: <strong>{}</strong>, k = {:.2} between its last \
+         two points; from {p} = {} to {} its time per operation goes from {} to {} (k fitted \
+         = {:.2}).</p>\n",
+        escape(&how_to_read(p)),
         escape(&describe(top)),
         top.last_step,
         format_count(top.from_x, true),
@@ -378,39 +379,7 @@ fn growth(sweep: &SweepChart) -> String {
         top.exponent,
         p = escape(p),
     );
-    let t = Table {
-        headers: vec![
-            "runtime".into(),
-            "variant".into(),
-            "other params".into(),
-            format!("{p} range"),
-            "time at smallest".into(),
-            "time at largest".into(),
-            "k overall".into(),
-            "k last step".into(),
-        ],
-        numeric: vec![false, false, false, true, true, true, true, true],
-        rows: sweep
-            .growth
-            .iter()
-            .map(|g| {
-                vec![
-                    g.runtime.clone(),
-                    g.variant.clone(),
-                    g.others.clone(),
-                    format!(
-                        "{} .. {}",
-                        format_count(g.from_x, true),
-                        format_count(g.to_x, true)
-                    ),
-                    format_duration_ns(g.from_ns, false),
-                    format_duration_ns(g.to_ns, false),
-                    format!("{:.2}", g.exponent),
-                    format!("{:.2}", g.last_step),
-                ]
-            })
-            .collect(),
-    };
+    let t = growth_table(p, &sweep.growth);
     let _ = write!(
         out,
         "<details><summary>Growth exponent k of every line, steepest first</summary>\n{}</details>\n",

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::growth::{growth_table, how_to_read, section_growth};
 use super::model::{Model, Renderer};
 use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
@@ -126,6 +127,11 @@ fn render(model: &Model<'_>) -> String {
         out.push('\n');
         for v in section_views(section) {
             view(&mut out, &v);
+        }
+        for (param, growth) in section_growth(section) {
+            let _ = writeln!(out, "### Growth with {param}\n\n{}\n", how_to_read(&param));
+            out.push_str(&table(&growth_table(&param, &growth)));
+            out.push('\n');
         }
     }
     if !model.problems.is_empty() {

@@ -3,6 +3,7 @@
 pub mod charts;
 pub mod csv;
 pub mod format;
+pub mod growth;
 pub mod html;
 pub mod markdown;
 pub mod model;

@@ -6,7 +6,7 @@ use tapbench_core::{ParamValue, Params};
 
 /// Parameters with one and the same value in every one of `cases` (shown once, in the
 /// chart's caption, instead of on every label).
-pub(super) fn constant_params(cases: &[&Params]) -> BTreeMap<String, ParamValue> {
+pub(crate) fn constant_params(cases: &[&Params]) -> BTreeMap<String, ParamValue> {
     let Some(first) = cases.first() else {
         return BTreeMap::new();
     };
@@ -19,7 +19,7 @@ pub(super) fn constant_params(cases: &[&Params]) -> BTreeMap<String, ParamValue>
 }
 
 /// `name=value` of `params` except those in `skip`.
-pub(super) fn param_pieces(params: &Params, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+pub(crate) fn param_pieces(params: &Params, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
     params
         .0
         .iter()

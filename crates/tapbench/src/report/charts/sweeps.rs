@@ -1,44 +1,21 @@
 //! Cost against a swept parameter (`n`, `threads`, ...), with growth exponents on log axes.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 use anyhow::Result;
-use tapbench_core::{ParamValue, View, WorkloadSpec};
 
 use super::axes::Axis;
 use super::canvas::Chart;
 use super::draw::{runtime_legend, Swatch};
-use super::labels::{constant_params, constants_text, param_pieces};
+use super::labels::constants_text;
 use super::panels::{panel_grid, LinePanel, PanelAxes, Series};
 use super::style::{
     ensure_font, fit, runtime_color, variant_look, wrap, F_HEAD, F_LABEL, INK, PAD, WIDTH,
 };
 use crate::report::format::{format_count, format_duration_ns};
-use crate::report::model::{compare_params, param_number, Section};
+use crate::report::growth::{growth_of, others_text, sweep_lines, sweep_params, Growth};
+use crate::report::model::{compare_params, Section};
 use crate::results::CellResult;
-
-/// The growth of one line of a sweep on log-log axes: cost proportional to `param^exponent`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Growth {
-    /// Runtime id.
-    pub runtime: String,
-    /// Variant id.
-    pub variant: String,
-    /// The other parameters of the line (`op=yield`), empty when there are none.
-    pub others: String,
-    /// Smallest and largest parameter values of the line.
-    pub from_x: f64,
-    /// See `from_x`.
-    pub to_x: f64,
-    /// Median time per operation at `from_x`, nanoseconds.
-    pub from_ns: f64,
-    /// Median time per operation at `to_x`, nanoseconds.
-    pub to_ns: f64,
-    /// Log-log slope from the first to the last point.
-    pub exponent: f64,
-    /// Log-log slope between the last two points (the growth at the largest sizes).
-    pub last_step: f64,
-}
 
 /// A chart of cost against one swept parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,47 +29,6 @@ pub struct SweepChart {
     /// Growth exponents of every line with two points or more, steepest last step first
     /// (log axes only; empty on a linear parameter axis).
     pub growth: Vec<Growth>,
-}
-
-/// A line of a sweep: runtime, variant, the other parameters.
-type LineKey<'a> = (&'a str, &'a str, String);
-
-/// Whether two values of parameter `name` already make a sweep: `threads`, and the
-/// parameters the workload's views pivot on.
-fn swept_from_two(spec: Option<&WorkloadSpec>, name: &str) -> bool {
-    name == "threads"
-        || spec.is_some_and(|s| {
-            s.views.iter().any(|view| match view {
-                View::Pivot(pivot) => pivot.param == name,
-            })
-        })
-}
-
-/// Parameters of `section` worth a sweep chart: numbers with three values or more, those of
-/// [`swept_from_two`] with two or more; with whether each is a size (log axis).
-fn sweep_params(section: &Section<'_>) -> Vec<(String, bool)> {
-    let mut values: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut all_ints: BTreeMap<&str, bool> = BTreeMap::new();
-    for row in &section.rows {
-        for (k, v) in &row.cell.params.0 {
-            if let Some(x) = param_number(v) {
-                let list = values.entry(k).or_default();
-                if !list.contains(&x) {
-                    list.push(x);
-                }
-                let int = all_ints.entry(k).or_insert(true);
-                *int &= matches!(v, ParamValue::Int(_));
-            }
-        }
-    }
-    values
-        .into_iter()
-        .filter(|(k, v)| v.len() >= 3 || (swept_from_two(section.spec, k) && v.len() >= 2))
-        .map(|(k, v)| {
-            let size = all_ints.get(k).copied().unwrap_or(false) && v.iter().all(|x| *x > 0.0);
-            (k.to_string(), size)
-        })
-        .collect()
 }
 
 /// Cost against each swept parameter of `section` (see [`SweepChart`]): one panel per
@@ -114,44 +50,12 @@ pub fn sweep_charts(section: &Section<'_>) -> Result<Vec<SweepChart>> {
         .filter(|rt| section.rows.iter().any(|r| r.cell.runtime == *rt))
         .collect();
     for (param, log_x) in sweep_params(section) {
-        let cells: Vec<&CellResult> = section
-            .rows
-            .iter()
-            .map(|r| r.cell)
-            .filter(|c| c.params.get(&param).and_then(param_number).is_some())
-            .filter(|c| c.time_ns_per_op.is_some())
-            .collect();
-        let params: Vec<&tapbench_core::Params> = cells.iter().map(|c| &c.params).collect();
-        let constants = constant_params(&params);
-        let others_of = |c: &CellResult| {
-            param_pieces(&c.params, &|k| k == param || constants.contains_key(k)).join(", ")
-        };
-        // Lines: (runtime, variant, others) -> points.
-        let mut lines: Vec<(LineKey<'_>, Vec<(f64, f64)>)> = Vec::new();
-        let mut index: HashMap<LineKey<'_>, usize> = HashMap::new();
-        for c in &cells {
-            let (Some(x), Some(t)) = (
-                c.params.get(&param).and_then(param_number),
-                &c.time_ns_per_op,
-            ) else {
-                continue;
-            };
-            let key = (c.runtime.as_str(), c.variant.as_str(), others_of(c));
-            match index.get(&key) {
-                Some(&i) => lines[i].1.push((x, t.median)),
-                None => {
-                    index.insert(key.clone(), lines.len());
-                    lines.push((key, vec![(x, t.median)]));
-                }
-            }
-        }
-        for (_, points) in &mut lines {
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        }
-        lines.retain(|(_, p)| p.len() >= 2);
+        let sweep = sweep_lines(section, &param);
+        let (cells, constants, lines) = (sweep.cells, sweep.constants, sweep.lines);
         if lines.is_empty() {
             continue;
         }
+        let others_of = |c: &CellResult| others_text(&c.params, &param, &constants);
         // Panels by the other parameters, or by variant when that is one crowded panel.
         let line_others: HashSet<&str> = lines.iter().map(|(k, _)| k.2.as_str()).collect();
         let mut seen: HashSet<String> = HashSet::new();
@@ -267,38 +171,7 @@ pub fn sweep_charts(section: &Section<'_>) -> Result<Vec<SweepChart>> {
         };
         let panel_h = if columns == 1 { 320 } else { 270 };
         let chart = panel_grid(&caption, &legend, &panels, columns, panel_h, &axes)?;
-        let mut growth: Vec<Growth> = if log_x {
-            lines
-                .iter()
-                .filter_map(|((rt, variant, others), points)| {
-                    let positive: Vec<(f64, f64)> = points
-                        .iter()
-                        .copied()
-                        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-                        .collect();
-                    let (&first, &last) = (positive.first()?, positive.last()?);
-                    let before = positive.get(positive.len().checked_sub(2)?)?;
-                    let slope = |a: (f64, f64), b: (f64, f64)| {
-                        (b.1.ln() - a.1.ln()) / (b.0.ln() - a.0.ln())
-                    };
-                    (last.0 > first.0).then(|| Growth {
-                        runtime: (*rt).to_string(),
-                        variant: (*variant).to_string(),
-                        others: others.clone(),
-                        from_x: first.0,
-                        to_x: last.0,
-                        from_ns: first.1,
-                        to_ns: last.1,
-                        exponent: slope(first, last),
-                        last_step: slope(*before, last),
-                    })
-                })
-                .filter(|g| g.exponent.is_finite() && g.last_step.is_finite())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        growth.sort_by(|a, b| b.last_step.total_cmp(&a.last_step));
+        let growth = if log_x { growth_of(&lines) } else { Vec::new() };
         out.push(SweepChart {
             param,
             log_x,
