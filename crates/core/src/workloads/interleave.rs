@@ -57,12 +57,12 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     variants: &[
         VariantSpec {
             id: "repeated_select",
-            doc: "WhenAny over the remaining set in a loop (futures::future::select_all): O(n^2) polls",
+            doc: "WhenAny over the remaining set in a loop (futures::future::select_all): O(n^2) polls; allocates one Vec of the n operations per interleaving",
             native: false,
         },
         VariantSpec {
             id: "futures_unordered",
-            doc: "futures::stream::FuturesUnordered, polling only what was woken: O(n)",
+            doc: "futures::stream::FuturesUnordered, polling only what was woken: O(n); allocates a task node per operation plus the set's ready queue",
             native: false,
         },
     ],

@@ -328,6 +328,10 @@ fn workload_section(section: &Section<'_>) -> anyhow::Result<String> {
     } else {
         out.push_str("</h2>\n");
     }
+    let variants = tables::variants_table(section);
+    if !variants.rows.is_empty() {
+        out.push_str(&table(&variants));
+    }
 
     let bars = charts::bar_charts(section)?;
     if !bars.is_empty() {

@@ -123,6 +123,11 @@ fn render(model: &Model<'_>) -> String {
             let _ = write!(out, " ({})\n\nOne operation: {}.", spec.tap, spec.op_unit);
         }
         out.push_str("\n\n");
+        let variants = tables::variants_table(section);
+        if !variants.rows.is_empty() {
+            out.push_str(&table(&variants));
+            out.push('\n');
+        }
         out.push_str(&table(&tables::workload_table(section)));
         out.push('\n');
         for v in section_views(section) {

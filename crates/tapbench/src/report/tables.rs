@@ -138,6 +138,28 @@ pub fn runtimes_table(model: &Model<'_>) -> Table {
     table
 }
 
+/// The variants of a workload section and what each is (from the catalogue of this build),
+/// native ones marked: what the report's variant names stand for. Empty for a workload
+/// this build does not know.
+pub fn variants_table(section: &Section<'_>) -> Table {
+    let mut table = Table::new(&[("variant", false), ("what it is", false)]);
+    let Some(spec) = section.spec else {
+        return table;
+    };
+    for variant in spec.variants {
+        let native = if variant.native {
+            " Native: each runtime's own idiom (see Runtimes), or skipped with a reason."
+        } else {
+            ""
+        };
+        table.rows.push(vec![
+            variant.id.to_string(),
+            format!("{}.{native}", variant.doc),
+        ]);
+    }
+    table
+}
+
 fn row_cells(row: &Row<'_>, with_latency: bool) -> Vec<String> {
     let c = row.cell;
     let t = c.time_ns_per_op.as_ref();
