@@ -131,7 +131,7 @@ impl Profile {
     pub fn launch_budget(self) -> Duration {
         Duration::from_secs(match self {
             Profile::Smoke => 10,
-            Profile::Quick => 60,
+            Profile::Quick => 20,
             Profile::Standard => 300,
         })
     }
