@@ -14,6 +14,7 @@
 //! ```
 
 pub mod cell;
+pub mod drop_tally;
 pub mod entry;
 pub mod native;
 pub mod params;

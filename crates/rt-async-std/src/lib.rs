@@ -77,7 +77,7 @@ impl Config for AsyncStd {
 }
 
 /// async-std's native table.
-pub static NATIVES: [Native<AsyncStdRt>; 2] = [
+pub static NATIVES: [Native<AsyncStdRt>; 3] = [
     Native::missing(
         "when_all",
         "native",
@@ -88,6 +88,12 @@ pub static NATIVES: [Native<AsyncStdRt>; 2] = [
         "native_channel",
         "async_std::channel (async-channel), one receiver clone per consumer",
         |rt, params| producer_consumer::bench(rt, AsyncChannel, params),
+    ),
+    Native::missing(
+        "when_any",
+        "native",
+        "async-std has no task-set type and its race (FutureExt::race, unstable) takes two \
+         futures, not k; see when_any/select_all and futures_unordered",
     ),
 ];
 

@@ -103,7 +103,7 @@ impl Config for FuturesLocal {
 }
 
 /// The futures native table, for either handle type.
-const fn natives<R: Runtime>() -> [Native<R>; 2] {
+const fn natives<R: Runtime>() -> [Native<R>; 3] {
     [
         Native::missing(
             "when_all",
@@ -116,6 +116,12 @@ const fn natives<R: Runtime>() -> [Native<R>; 2] {
             "futures::channel::mpsc (buffer = capacity - producers, since every sender has a \
              slot of its own; receiver shared behind futures::lock::Mutex when consumers > 1)",
             mpsc_bench::<R>,
+        ),
+        Native::missing(
+            "when_any",
+            "native",
+            "the futures crate's own k-way races are select_all and FuturesUnordered, measured \
+             as when_any/select_all and futures_unordered; it has no task-set type",
         ),
     ]
 }
@@ -259,7 +265,7 @@ impl Runtime for FuturesPoolRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesPoolRt>; 2] = natives();
+        const NATIVES: [Native<FuturesPoolRt>; 3] = natives();
         &NATIVES
     }
 }
@@ -388,7 +394,7 @@ impl Runtime for FuturesLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesLocalRt>; 2] = natives();
+        const NATIVES: [Native<FuturesLocalRt>; 3] = natives();
         &NATIVES
     }
 }

@@ -96,7 +96,7 @@ impl Config for SmolLocal {
 }
 
 /// smol's native table, for either of its handle types.
-const fn natives<R: Runtime>() -> [Native<R>; 2] {
+const fn natives<R: Runtime>() -> [Native<R>; 3] {
     [
         Native::missing(
             "when_all",
@@ -108,6 +108,12 @@ const fn natives<R: Runtime>() -> [Native<R>; 2] {
             "native_channel",
             "async-channel (smol::channel), one receiver clone per consumer",
             |rt, params| producer_consumer::bench(rt, AsyncChannel, params),
+        ),
+        Native::missing(
+            "when_any",
+            "native",
+            "smol has no task-set type and futures-lite's race and or take two futures, not k; \
+             see when_any/select_all and futures_unordered",
         ),
     ]
 }
@@ -228,7 +234,7 @@ impl Runtime for SmolMtRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolMtRt>; 2] = natives();
+        const NATIVES: [Native<SmolMtRt>; 3] = natives();
         &NATIVES
     }
 }
@@ -333,7 +339,7 @@ impl Runtime for SmolLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolLocalRt>; 2] = natives();
+        const NATIVES: [Native<SmolLocalRt>; 3] = natives();
         &NATIVES
     }
 }

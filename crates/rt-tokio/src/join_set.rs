@@ -1,8 +1,11 @@
-//! `when_all/native`: tokio's [`JoinSet`].
+//! `when_all/native` and `when_any/native`: tokio's [`JoinSet`].
 
 use std::future::Future;
+use std::sync::Arc;
 
+use tapbench_core::drop_tally::DropTally;
 use tapbench_core::workloads::when_all::{Leaf, WhenAll};
+use tapbench_core::workloads::when_any::{replicas, WhenAny, Won};
 use tokio::task::JoinSet;
 
 use crate::rt::TokioRt;
@@ -33,6 +36,37 @@ impl WhenAll<TokioRt> for JoinSetWhenAll {
                 }
             }
             results
+        }
+    }
+}
+
+/// WhenAny with a [`JoinSet`]: spawn the `k` replicas into the set, take the first
+/// `join_next`, then drop the set, which aborts every replica still running (tokio drops
+/// an aborted task's future later, on its worker).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JoinSetWhenAny;
+
+impl WhenAny<TokioRt> for JoinSetWhenAny {
+    fn when_any<L: Leaf<TokioRt>>(
+        &self,
+        rt: &TokioRt,
+        i: u64,
+        k: u32,
+        tally: &Arc<DropTally>,
+    ) -> impl Future<Output = Won> + Send {
+        let mut set = JoinSet::new();
+        for replica in replicas::<TokioRt, L>(rt, i, k, tally) {
+            set.spawn_on(replica, &rt.handle);
+        }
+        async move {
+            let won = match set.join_next().await {
+                Some(Ok(won)) => won,
+                Some(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Some(Err(err)) => panic!("a JoinSet replica was cancelled: {err}"),
+                None => panic!("a race of k >= 1 replicas yields a first result"),
+            };
+            drop(set);
+            won
         }
     }
 }

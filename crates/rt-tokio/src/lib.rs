@@ -1,7 +1,7 @@
 //! tapbench on tokio: the `tokio-mt` (multi-thread scheduler) and `tokio-ct`
 //! (current-thread scheduler) configurations, plus the variants tokio has its own idiom for
-//! (see [`NATIVES`]): `when_all/native` (a [`tokio::task::JoinSet`]) and
-//! `producer_consumer/native_channel` ([`tokio::sync::mpsc`]).
+//! (see [`NATIVES`]): `when_all/native` and `when_any/native` (a [`tokio::task::JoinSet`])
+//! and `producer_consumer/native_channel` ([`tokio::sync::mpsc`]).
 //!
 //! tokio's `JoinHandle` detaches its task when dropped; [`TokioJoin`] aborts it instead, so
 //! that dropping a handle cancels the task here as on every other runtime of the suite.
@@ -23,11 +23,11 @@ mod rt;
 use std::future::Future;
 use std::time::Duration;
 
-use tapbench_core::workloads::{producer_consumer, when_all};
+use tapbench_core::workloads::{producer_consumer, when_all, when_any};
 use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
 pub use channel::TokioMpsc;
-pub use join_set::JoinSetWhenAll;
+pub use join_set::{JoinSetWhenAll, JoinSetWhenAny};
 pub use rt::{TokioJoin, TokioRt};
 
 /// Where tokio's primitives come from (all of them are tokio's own).
@@ -85,7 +85,7 @@ impl Config for TokioCt {
 }
 
 /// tokio's native table: the catalogue's native variants, written with tokio's own types.
-pub static NATIVES: [Native<TokioRt>; 2] = [
+pub static NATIVES: [Native<TokioRt>; 3] = [
     Native::built(
         "when_all",
         "native",
@@ -97,6 +97,12 @@ pub static NATIVES: [Native<TokioRt>; 2] = [
         "native_channel",
         "tokio::sync::mpsc (receiver shared behind tokio::sync::Mutex when consumers > 1)",
         |rt, params| producer_consumer::bench(rt, TokioMpsc, params),
+    ),
+    Native::built(
+        "when_any",
+        "native",
+        "tokio::task::JoinSet (spawn k, first join_next, the rest aborted with the set)",
+        |rt, params| when_any::bench(rt, JoinSetWhenAny, params),
     ),
 ];
 

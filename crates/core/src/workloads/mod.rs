@@ -39,7 +39,17 @@ macro_rules! registry {
 
 registry! {
     // In catalogue order: the harness's own `noop` first.
-    catalogue: [noop, when_all, producer_consumer, value_task, spawn, retry, interleave],
+    catalogue: [
+        noop,
+        when_all,
+        when_all_errors,
+        when_any,
+        interleave,
+        retry,
+        producer_consumer,
+        value_task,
+        spawn,
+    ],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
     test_only: [fault],
 }
