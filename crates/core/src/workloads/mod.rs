@@ -39,7 +39,7 @@ macro_rules! registry {
 
 registry! {
     // In catalogue order: the harness's own `noop` first.
-    catalogue: [noop, when_all, producer_consumer, value_task, spawn, retry],
+    catalogue: [noop, when_all, producer_consumer, value_task, spawn, retry, timeout, throttle],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
     test_only: [fault],
 }
