@@ -14,8 +14,8 @@
 //! passed when it resumes: the timeout then rightly fires before the operation is polled
 //! again. So the grid gives fast operations a deadline far above any such stall (1 s)
 //! and slow ones a short one (1 ms, the latency to watch). Arming and cancelling a timer
-//! costs the same for either length on every runtime here (a slot of tokio's wheel, an
-//! entry of async-io's ordered map, of futures-timer's heap).
+//! costs about the same for either length on every runtime here (a slot of tokio's wheel,
+//! an entry of async-io's ordered map, of futures-timer's heap).
 //!
 //! Each operation carries a drop guard on the bench's counters (a borrow, no allocation):
 //! it counts operations that finished and operations dropped unfinished. For `slow`, the
@@ -27,13 +27,14 @@
 //! After the clock stops the check wants: fast operations all returned their value
 //! (a digest of them) and none timed out; slow ones all returned "timed out", none before its
 //! deadline (early firings are counted and must be 0; lateness never fails a cell: tokio
-//! rounds deadlines up to its 1 ms ticks, so a 1 ms deadline fires 1 to 2 ms after the
-//! start, async-io's timers fire at the deadline plus the wake-up, futures-timer's
-//! at the deadline plus its timer thread's wake-up), and the operation of every slow call
-//! was dropped unfinished (a timeout that kept or leaked it fails). Operations are dropped
-//! by the combinator as it returns; `run_batch` still waits (bounded, yielding) until every
-//! guard is dropped, so a combinator that hands its operation to the runtime to drop later
-//! is measured with that cost and not reported as leaking.
+//! rounds deadlines up to its 1 ms ticks, so a 1 ms deadline fires about 1 ms late, while
+//! async-io's timers fire at the deadline plus the thread's wake-up, and futures-timer's at
+//! the deadline plus its timer thread's wake-up and a cross-thread wake), and the operation
+//! of every slow call was dropped unfinished (a timeout that kept or leaked it fails).
+//! Operations are dropped by the combinator as it returns; `run_batch` still waits
+//! (bounded, yielding) until every guard is dropped, so a combinator that hands its
+//! operation to the runtime to drop later is measured with that cost and not reported as
+//! leaking.
 
 use std::future::Future;
 use std::pin::pin;
@@ -396,32 +397,27 @@ pub async fn run_ops<R: Runtime, T: Timeout<R>>(
     counters.reset();
     let mut out = Outcomes::default();
     for i in 0..ops {
-        match kind {
-            OpKind::Fast => match imp.timeout(rt, deadline, operation(rt, kind, counters, i)).await {
-                Ok(v) => {
-                    out.values += 1;
-                    out.digest = out.digest.wrapping_add(digest_term(i, v));
-                }
-                Err(TimedOut) => out.timed_out += 1,
-            },
+        let op = operation(rt, kind, counters, i);
+        // Fast operations read no clock; slow ones time their timeout.
+        let (outcome, elapsed) = match kind {
+            OpKind::Fast => (imp.timeout(rt, deadline, op).await, None),
             OpKind::Slow => {
                 let start = Instant::now();
-                let outcome = imp
-                    .timeout(rt, deadline, operation(rt, kind, counters, i))
-                    .await;
-                let elapsed = start.elapsed();
-                match outcome {
-                    Ok(v) => {
-                        out.values += 1;
-                        out.digest = out.digest.wrapping_add(digest_term(i, v));
-                    }
-                    Err(TimedOut) => {
-                        out.timed_out += 1;
-                        match elapsed.checked_sub(deadline) {
-                            Some(late) => lateness.record_ns(late.as_nanos() as u64),
-                            None => out.early += 1,
-                        }
-                    }
+                let outcome = imp.timeout(rt, deadline, op).await;
+                (outcome, Some(start.elapsed()))
+            }
+        };
+        match (outcome, elapsed) {
+            (Ok(v), _) => {
+                out.values += 1;
+                out.digest = out.digest.wrapping_add(digest_term(i, v));
+            }
+            (Err(TimedOut), elapsed) => {
+                out.timed_out += 1;
+                match elapsed.map(|e| e.checked_sub(deadline)) {
+                    Some(Some(late)) => lateness.record_ns(late.as_nanos() as u64),
+                    Some(None) => out.early += 1,
+                    None => {}
                 }
             }
         }
