@@ -18,6 +18,9 @@ use tapbench_core::workloads::timeout::{
 use tapbench_core::{BuildError, Case, CellError, ParamValue, Params, RtOf, Runtime};
 use tapbench_measure::LatencyRecorder;
 
+/// The longest wait for drops in the tests of correct timeouts.
+const SECOND: Duration = Duration::from_secs(1);
+
 /// The deadline of slow operations.
 const DEADLINE: Duration = Duration::from_millis(1);
 
@@ -112,11 +115,38 @@ impl<R: Runtime> Timeout<R> for Impatient {
     }
 }
 
+/// Runs `ops` operations of `kind` through `imp`, with their deadline and `drop_wait`;
+/// returns the outcomes and the lateness histogram.
+async fn race_ops<R: Runtime, T: Timeout<R>>(
+    rt: &R,
+    imp: &T,
+    kind: OpKind,
+    ops: u64,
+    drop_wait: Duration,
+) -> (Outcomes, LatencyRecorder) {
+    let (counters, mut lateness) = (OpCounters::default(), LatencyRecorder::new());
+    let out = run_ops(
+        rt,
+        imp,
+        race(kind, drop_wait),
+        ops,
+        &counters,
+        &mut lateness,
+    )
+    .await;
+    (out, lateness)
+}
+
+/// What `rt`'s family declares for `timeout/runtime_timeout`: built or missing.
+fn runtime_timeout_built<R: Runtime>() -> Option<bool> {
+    native::find(R::natives(), "timeout", "runtime_timeout")
+        .map(|n| matches!(n.imp, NativeImpl::Built { .. }))
+}
+
 rt_test! {
     async fn fast_operations_return_their_values(rt) {
-        let (counters, mut lateness) = (OpCounters::default(), LatencyRecorder::new());
         let ops = 300;
-        let out = run_ops(&rt, &SelectSleep, race(OpKind::Fast, Duration::from_secs(1)), ops, &counters, &mut lateness).await;
+        let (out, lateness) = race_ops(&rt, &SelectSleep, OpKind::Fast, ops, SECOND).await;
         assert_eq!(out, Outcomes::expected(OpKind::Fast, ops));
         assert_eq!(out.check(OpKind::Fast, ops), Ok(()));
         assert_eq!(lateness.count(), 0, "fast operations record no lateness");
@@ -126,10 +156,9 @@ rt_test! {
     /// the deadlines, a lower bound only), its lateness is recorded, and the operation is
     /// dropped unfinished.
     async fn slow_operations_time_out_after_the_deadline_and_are_dropped(rt) {
-        let (counters, mut lateness) = (OpCounters::default(), LatencyRecorder::new());
         let ops = 30;
         let started = Instant::now();
-        let out = run_ops(&rt, &SelectSleep, race(OpKind::Slow, Duration::from_secs(1)), ops, &counters, &mut lateness).await;
+        let (out, lateness) = race_ops(&rt, &SelectSleep, OpKind::Slow, ops, SECOND).await;
         let elapsed = started.elapsed();
         assert_eq!(out, Outcomes::expected(OpKind::Slow, ops));
         assert_eq!((out.timed_out, out.early, out.dropped_unfinished), (ops, 0, ops));
@@ -141,8 +170,7 @@ rt_test! {
     /// and slow calls really wait for their deadlines. Skipped where the family declares
     /// it missing (the futures executors).
     async fn the_runtime_timeout_passes_the_check(rt) {
-        let declared = native::find(<RtOf<Cfg> as Runtime>::natives(), "timeout", "runtime_timeout")
-            .map(|n| matches!(n.imp, NativeImpl::Built { .. }));
+        let declared = runtime_timeout_built::<RtOf<Cfg>>();
         for op in [OpKind::Fast, OpKind::Slow] {
             let started = Instant::now();
             let outcome = run_case(&rt, &case("runtime_timeout", op), 20).await;
@@ -152,7 +180,9 @@ rt_test! {
                     assert!(why.contains("no timeout combinator"), "{why}");
                     return;
                 }
-                (declared, outcome) => panic!("{} {op:?}: declared {declared:?}, {outcome:?}", Cfg::INFO.id),
+                (declared, outcome) => {
+                    panic!("{} {op:?}: declared {declared:?}, {outcome:?}", Cfg::INFO.id)
+                }
             }
             if op == OpKind::Slow {
                 assert!(started.elapsed() >= DEADLINE * 20, "{:?}", started.elapsed());
@@ -165,9 +195,8 @@ rt_test! {
 
     /// A timeout that keeps (here: leaks) the operation it abandoned fails the check.
     async fn a_timeout_that_drops_nothing_is_caught(rt) {
-        let (counters, mut lateness) = (OpCounters::default(), LatencyRecorder::new());
         let ops = 5;
-        let out = run_ops(&rt, &Leaky, race(OpKind::Slow, Duration::from_millis(20)), ops, &counters, &mut lateness).await;
+        let (out, _) = race_ops(&rt, &Leaky, OpKind::Slow, ops, Duration::from_millis(20)).await;
         assert_eq!((out.timed_out, out.dropped_unfinished), (ops, 0));
         let violation = out.check(OpKind::Slow, ops).expect_err("a leak is caught");
         assert!(violation.what.contains("dropped"), "{violation}");
@@ -175,9 +204,8 @@ rt_test! {
 
     /// A timeout that fires before its deadline fails the check.
     async fn a_timeout_that_fires_early_is_caught(rt) {
-        let (counters, mut lateness) = (OpCounters::default(), LatencyRecorder::new());
         let ops = 5;
-        let out = run_ops(&rt, &Impatient, race(OpKind::Slow, Duration::from_secs(1)), ops, &counters, &mut lateness).await;
+        let (out, _) = race_ops(&rt, &Impatient, OpKind::Slow, ops, SECOND).await;
         assert_eq!((out.timed_out, out.early), (ops, ops));
         let violation = out.check(OpKind::Slow, ops).expect_err("early firing is caught");
         assert!(violation.what.contains("before its deadline"), "{violation}");

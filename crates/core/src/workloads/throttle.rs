@@ -35,9 +35,9 @@
 //! leaves then take their permit only after the first holders were polled again, and the
 //! run would peak below `k` because of the scheduler, not the throttle. So a leaf, after
 //! its yield, is held (it yields again) until the first `min(k, n)` leaves of the run have
-//! been in flight together, at most `min(k, n) + 64` times: in the grid (`k` 4 and 64) no leaf is
-//! ever held on any runtime (the bench counts holds, and a conformance test asserts none),
-//! and a throttle that never lets `k` in still ends, with its peak below `k`.
+//! been in flight together, at most `min(k, n) + 64` times: in the grid (`k` 4 and 64) no
+//! leaf is ever held on any runtime (the bench counts holds, and a conformance test asserts
+//! none), and a throttle that never lets `k` in still ends, with its peak below `k`.
 
 use std::future::{ready, Future};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -52,7 +52,8 @@ use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSp
 /// `op`: whether the operation beats the deadline.
 pub const PARAM_OP: ParamSpec = ParamSpec {
     name: "op",
-    doc: "the timed operation: fast (one yield, then its value) or slow (never done before the deadline)",
+    doc: "the timed operation: fast (one yield, then its value) or slow (a yield, then \
+          never done before the deadline)",
     kind: ParamKind::Choice(&["fast", "slow"]),
 };
 
