@@ -1,8 +1,9 @@
 //! tapbench on async-std: the `async-std` configuration, its global executor (the
 //! `async-global-executor` pool, sized from `ASYNC_STD_THREAD_COUNT`) with `--threads`
 //! workers, plus `producer_consumer/native_channel` over `async_std::channel` (a re-export of
-//! `async-channel`). async-std has no task-set type, so its native table declares
-//! `when_all/native` missing.
+//! `async-channel`), `timeout/runtime_timeout` over [`async_std::future::timeout`] and
+//! `throttle/semaphore` over `async-lock`'s semaphore (async-std has none of its own).
+//! async-std has no task-set type, so its native table declares `when_all/native` missing.
 //!
 //! async-std is discontinued upstream (its authors point to smol); the suite keeps it
 //! because code being ported still uses it, and labels it "legacy" everywhere.
@@ -34,6 +35,8 @@ use std::time::Duration;
 use async_std::task::{self, JoinHandle};
 use futures::task::noop_waker_ref;
 use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
+use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
+use tapbench_core::workloads::timeout::{self, TimedOut, Timeout};
 use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
 /// The environment variable async-std sizes its global executor from.
@@ -66,6 +69,7 @@ impl Config for AsyncStd {
             "async-global-executor",
             "async-executor",
             "async-io",
+            "async-lock",
         ],
         colour: 0x009e73,
     };
@@ -77,7 +81,7 @@ impl Config for AsyncStd {
 }
 
 /// async-std's native table.
-pub static NATIVES: [Native<AsyncStdRt>; 3] = [
+pub static NATIVES: [Native<AsyncStdRt>; 5] = [
     Native::missing(
         "when_all",
         "native",
@@ -95,7 +99,41 @@ pub static NATIVES: [Native<AsyncStdRt>; 3] = [
         "async-std has no task-set type and its race (FutureExt::race, unstable) takes two \
          futures, not k; see when_any/select_all and futures_unordered",
     ),
+    Native::built(
+        "timeout",
+        "runtime_timeout",
+        "async_std::future::timeout (an async-io Timer)",
+        |rt, params| timeout::bench(rt, AsyncStdTimeout, params),
+    ),
+    Native::built(
+        "throttle",
+        "semaphore",
+        "async_lock::Semaphore (async-std has none), one permit held around each leaf's work",
+        |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
+    ),
 ];
+
+/// `timeout/runtime_timeout`: [`async_std::future::timeout`], the operation polled before
+/// its async-io timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStdTimeout;
+
+impl Timeout<AsyncStdRt> for AsyncStdTimeout {
+    async fn timeout<F>(
+        &self,
+        _rt: &AsyncStdRt,
+        deadline: Duration,
+        op: F,
+    ) -> Result<F::Output, TimedOut>
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        async_std::future::timeout(deadline, op)
+            .await
+            .map_err(|_timeout_error| TimedOut)
+    }
+}
 
 /// The thread count the global executor of this process was started with.
 static STARTED: Mutex<Option<usize>> = Mutex::new(None);

@@ -7,7 +7,9 @@
 //! reach for, named in [`RuntimeInfo::uses`]: timers from `futures-timer`, blocking work
 //! from `blocking`, yield from `futures-lite`. Join handles are futures' own
 //! [`RemoteHandle`] (`SpawnExt::spawn_with_handle`), which cancels its task when dropped.
-//! futures has no task-set type, so the native table declares `when_all/native` missing.
+//! futures has no task-set type and no timeout combinator, so the native table declares
+//! `when_all/native` and `timeout/runtime_timeout` missing (`timeout/select_sleep` races
+//! futures-timer's `Delay` instead); `throttle/semaphore` uses `async-lock`'s semaphore.
 //!
 //! ```
 //! use tapbench_core::{Config, Host, Runtime};
@@ -34,6 +36,7 @@ use futures::executor::{LocalPool, LocalSpawner, ThreadPool};
 use futures::future::RemoteHandle;
 use futures::task::SpawnExt;
 use tapbench_core::workloads::producer_consumer::{self, Config as Round};
+use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
 use tapbench_core::{BuildError, Config, Host, Native, Runtime, RuntimeInfo};
 
 pub use channel::FuturesMpsc;
@@ -53,7 +56,13 @@ const USES: &[(&str, &str)] = &[
 ];
 
 /// The crates the futures configurations are made of.
-const CRATES: &[&str] = &["futures", "futures-executor", "futures-timer", "blocking"];
+const CRATES: &[&str] = &[
+    "futures",
+    "futures-executor",
+    "futures-timer",
+    "blocking",
+    "async-lock",
+];
 
 /// `futures-pool`: `futures::executor::ThreadPool` with `--threads` workers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,7 +112,7 @@ impl Config for FuturesLocal {
 }
 
 /// The futures native table, for either handle type.
-const fn natives<R: Runtime>() -> [Native<R>; 3] {
+const fn natives<R: Runtime>() -> [Native<R>; 5] {
     [
         Native::missing(
             "when_all",
@@ -122,6 +131,18 @@ const fn natives<R: Runtime>() -> [Native<R>; 3] {
             "native",
             "the futures crate's own k-way races are select_all and FuturesUnordered, measured \
              as when_any/select_all and futures_unordered; it has no task-set type",
+        ),
+        Native::missing(
+            "timeout",
+            "runtime_timeout",
+            "futures has no timeout combinator (nor a timer); see timeout/select_sleep, which \
+             races futures-timer's Delay",
+        ),
+        Native::built(
+            "throttle",
+            "semaphore",
+            "async_lock::Semaphore (futures has none), one permit held around each leaf's work",
+            |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
         ),
     ]
 }
@@ -265,7 +286,7 @@ impl Runtime for FuturesPoolRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesPoolRt>; 3] = natives();
+        const NATIVES: [Native<FuturesPoolRt>; 5] = natives();
         &NATIVES
     }
 }
@@ -394,7 +415,7 @@ impl Runtime for FuturesLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesLocalRt>; 3] = natives();
+        const NATIVES: [Native<FuturesLocalRt>; 5] = natives();
         &NATIVES
     }
 }

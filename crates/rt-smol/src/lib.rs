@@ -1,7 +1,10 @@
 //! tapbench on smol: the `smol-mt` configuration (an [`Executor`] driven by `--threads` OS
 //! threads, each running `smol::block_on(executor.run(..))` so that idle workers also drive
 //! async-io's reactor and timers) and `smol-local` (a [`LocalExecutor`] on the calling
-//! thread), plus `producer_consumer/native_channel` over `async-channel` (`smol::channel`).
+//! thread), plus `producer_consumer/native_channel` over `async-channel` (`smol::channel`),
+//! `timeout/runtime_timeout` as the `smol::Timer` documentation writes a timeout (the
+//! operation `or` a timer) and `throttle/semaphore` over `async-lock`'s semaphore
+//! (`smol::lock`).
 //! smol has no task-set type, so its native table declares `when_all/native` missing and
 //! the cell is skipped with that reason.
 //!
@@ -27,6 +30,8 @@ use std::time::Duration;
 
 use smol::{Executor, LocalExecutor, Task};
 use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
+use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
+use tapbench_core::workloads::timeout::{self, TimedOut, Timeout};
 use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
 /// Where smol's primitives come from: smol re-exports async-task, async-io and blocking.
@@ -46,6 +51,7 @@ const CRATES: &[&str] = &[
     "async-executor",
     "async-io",
     "async-channel",
+    "async-lock",
     "blocking",
 ];
 
@@ -96,7 +102,7 @@ impl Config for SmolLocal {
 }
 
 /// smol's native table, for either of its handle types.
-const fn natives<R: Runtime>() -> [Native<R>; 3] {
+const fn natives<R: Runtime>() -> [Native<R>; 5] {
     [
         Native::missing(
             "when_all",
@@ -115,7 +121,43 @@ const fn natives<R: Runtime>() -> [Native<R>; 3] {
             "smol has no task-set type and futures-lite's race and or take two futures, not k; \
              see when_any/select_all and futures_unordered",
         ),
+        Native::built(
+            "timeout",
+            "runtime_timeout",
+            "smol::future::or (futures-lite) of the operation and a smol::Timer (async-io)",
+            |rt, params| timeout::bench(rt, SmolTimeout, params),
+        ),
+        Native::built(
+            "throttle",
+            "semaphore",
+            "async_lock::Semaphore (smol::lock), one permit held around each leaf's work",
+            |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
+        ),
     ]
+}
+
+/// `timeout/runtime_timeout` as the `smol::Timer` (async-io) documentation writes a
+/// timeout: `smol::future::or` (futures-lite) of the operation and a timer that ends in
+/// the error; `or` polls the operation first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolTimeout;
+
+impl<R: Runtime> Timeout<R> for SmolTimeout {
+    fn timeout<F>(
+        &self,
+        _rt: &R,
+        deadline: Duration,
+        op: F,
+    ) -> impl Future<Output = Result<F::Output, TimedOut>> + Send
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        smol::future::or(async move { Ok(op.await) }, async move {
+            smol::Timer::after(deadline).await;
+            Err(TimedOut)
+        })
+    }
 }
 
 /// A multi-threaded smol executor with its worker threads, built once per cell. Dropping it
@@ -234,7 +276,7 @@ impl Runtime for SmolMtRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolMtRt>; 3] = natives();
+        const NATIVES: [Native<SmolMtRt>; 5] = natives();
         &NATIVES
     }
 }
@@ -339,7 +381,7 @@ impl Runtime for SmolLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolLocalRt>; 3] = natives();
+        const NATIVES: [Native<SmolLocalRt>; 5] = natives();
         &NATIVES
     }
 }

@@ -1,7 +1,8 @@
 //! tapbench on tokio: the `tokio-mt` (multi-thread scheduler) and `tokio-ct`
 //! (current-thread scheduler) configurations, plus the variants tokio has its own idiom for
-//! (see [`NATIVES`]): `when_all/native` and `when_any/native` (a [`tokio::task::JoinSet`])
-//! and `producer_consumer/native_channel` ([`tokio::sync::mpsc`]).
+//! (see [`NATIVES`]): `when_all/native` and `when_any/native` (a [`tokio::task::JoinSet`]),
+//! `producer_consumer/native_channel` ([`tokio::sync::mpsc`]), `timeout/runtime_timeout`
+//! ([`tokio::time::timeout`]) and `throttle/semaphore` ([`tokio::sync::Semaphore`]).
 //!
 //! tokio's `JoinHandle` detaches its task when dropped; [`TokioJoin`] aborts it instead, so
 //! that dropping a handle cancels the task here as on every other runtime of the suite.
@@ -19,16 +20,21 @@
 mod channel;
 mod join_set;
 mod rt;
+mod semaphore;
+mod timeout;
 
 use std::future::Future;
 use std::time::Duration;
 
+use tapbench_core::workloads::throttle::{self, SemaphoreThrottle};
 use tapbench_core::workloads::{producer_consumer, when_all, when_any};
 use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
 pub use channel::TokioMpsc;
 pub use join_set::{JoinSetWhenAll, JoinSetWhenAny};
 pub use rt::{TokioJoin, TokioRt};
+pub use semaphore::TokioSemaphore;
+pub use timeout::TokioTimeout;
 
 /// Where tokio's primitives come from (all of them are tokio's own).
 const USES: &[(&str, &str)] = &[
@@ -85,7 +91,7 @@ impl Config for TokioCt {
 }
 
 /// tokio's native table: the catalogue's native variants, written with tokio's own types.
-pub static NATIVES: [Native<TokioRt>; 3] = [
+pub static NATIVES: [Native<TokioRt>; 5] = [
     Native::built(
         "when_all",
         "native",
@@ -103,6 +109,18 @@ pub static NATIVES: [Native<TokioRt>; 3] = [
         "native",
         "tokio::task::JoinSet (spawn k, first join_next, the rest aborted with the set)",
         |rt, params| when_any::bench(rt, JoinSetWhenAny, params),
+    ),
+    Native::built(
+        "timeout",
+        "runtime_timeout",
+        "tokio::time::timeout (deadline rounded up to the timer wheel's 1 ms tick)",
+        |rt, params| tapbench_core::workloads::timeout::bench(rt, TokioTimeout, params),
+    ),
+    Native::built(
+        "throttle",
+        "semaphore",
+        "tokio::sync::Semaphore, one permit held around each leaf's work",
+        |rt, params| throttle::bench(rt, SemaphoreThrottle(TokioSemaphore), params),
     ),
 ];
 
