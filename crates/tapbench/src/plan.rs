@@ -140,7 +140,7 @@ impl Profile {
     /// profile's sampling budget (an operation of seconds) stops at the minimum count.
     pub fn sampling(self) -> SamplingPlan {
         let (warmup_ms, sample_ms, samples, min_samples, budget_s) = match self {
-            Profile::Smoke => (100, 5, 10, 3, 1),
+            Profile::Smoke => (100, 5, 10, 1, 1),
             Profile::Quick => (50, 20, 2, 1, 3),
             Profile::Standard => (200, 50, 2, 1, 8),
         };
