@@ -79,19 +79,21 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     variants: &[
         VariantSpec {
             id: "buffer_unordered",
-            doc: "futures::StreamExt::buffer_unordered(k) over the n leaves",
+            doc: "futures::StreamExt::buffer_unordered(k) over the n leaves. Allocates n + 2 per run (a FuturesUnordered task node per leaf)",
             native: false,
         },
         VariantSpec {
             id: "semaphore",
             doc: "join_all of the n leaves, each holding a permit of the runtime family's \
-                  k-permit semaphore around its work (tokio Semaphore, else async-lock)",
+                  k-permit semaphore around its work (tokio Semaphore, else async-lock). \
+                  Allocates join_all's n + 12 or so per run, plus one per acquire that waits \
+                  with async-lock (tokio's waits allocate nothing)",
             native: true,
         },
         VariantSpec {
             id: "window",
             doc: "the manual refill loop: start k, start the next each time one completes \
-                  (FuturesUnordered)",
+                  (FuturesUnordered). Allocates n + 2 per run",
             native: false,
         },
     ],

@@ -72,12 +72,12 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
     variants: &[
         VariantSpec {
             id: "aggregate",
-            doc: "futures::future::join_all, then every error collected with its index (AggregateException)",
+            doc: "futures::future::join_all, then every error collected with its index (AggregateException). Allocates 3 per WhenAll up to 30 operations (the futures, results, errors), about n + 21 above (join_all's FuturesOrdered)",
             native: false,
         },
         VariantSpec {
             id: "first_error",
-            doc: "futures::future::try_join_all: returns at the first failure, drops the unfinished siblings",
+            doc: "futures::future::try_join_all: returns at the first failure, drops the unfinished siblings. Allocates 1 per WhenAll up to 30 operations, about n + 13 above",
             native: false,
         },
     ],
