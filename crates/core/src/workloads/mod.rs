@@ -49,6 +49,7 @@ registry! {
         throttle,
         retry,
         producer_consumer,
+        yield_loop,
         value_task,
         spawn,
     ],
