@@ -52,6 +52,7 @@ registry! {
         yield_loop,
         value_task,
         spawn,
+        ping_pong,
     ],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
     test_only: [fault],
