@@ -74,8 +74,9 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
         VariantSpec {
             id: "many",
             doc: "tasks tasks spawned, each yielding n times, then awaited in spawn order; \
-                  how long after the first each task finished is the latency. Allocates the \
-                  runtime's task per tasks x n yields (one Vec of handles per batch)",
+                  how long after the first each task finished is the latency. Allocates one \
+                  spawned task (what the runtime allocates per spawn) per n yields, and two \
+                  Vecs per batch",
             native: false,
         },
     ],
