@@ -49,8 +49,10 @@ registry! {
         throttle,
         retry,
         producer_consumer,
+        yield_loop,
         value_task,
         spawn,
+        ping_pong,
     ],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
     test_only: [fault],
