@@ -111,20 +111,23 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
             doc: "a locked map of futures::future::Shared boxed factories (the seed's \
                   Lazy<Task>): a hit clones a Shared handle and awaits it, which clones the \
                   value. A hit allocates 0 but touches a shared reference count twice; a \
-                  miss 2 (the boxed factory, the Shared state) plus the waiters' slab",
+                  miss about 4 (the boxed factory, the Shared state, the slab of its \
+                  waiters' wakers as it grows)",
             native: false,
         },
         VariantSpec {
             id: "ready_fast_path",
             doc: "a locked map of Ready(value) | Pending(flight), checked synchronously \
                   first (ValueTask-style): a hit allocates 0 and returns at its first poll; \
-                  a miss allocates 1 (the flight) plus its waiter list",
+                  a miss allocates 1 (the flight), plus its waiter list when lookups wait \
+                  on it (about 1.2 per miss in the cold grid case)",
             native: false,
         },
         VariantSpec {
             id: "moka",
             doc: "moka::future::Cache::try_get_with (unbounded): a hit allocates 1 (moka \
-                  wraps the key in an Arc on every call); a miss more (moka's entry, its \
+                  wraps the key in an Arc on every call), about 1.09 with moka's \
+                  housekeeping; a miss with its eviction about 18 (moka's entry, its \
                   single-flight waiter, write-log records)",
             native: false,
         },
