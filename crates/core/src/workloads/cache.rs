@@ -567,8 +567,7 @@ impl<R: Runtime, C: AsyncCache<R>> BatchRunner for CacheBench<R, C> {
 
     fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, Violation> {
         Box::pin(async move {
-            // Only when `verify_once` was skipped (then timed, and seen in the check's counts
-            // of nothing: preloading resets them).
+            // Preloads here only when `verify_once` was skipped (then inside the timing).
             self.preload_once().await?;
             self.factory.reset_runs();
             self.marks.fill(u64::MAX);
