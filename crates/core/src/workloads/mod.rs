@@ -48,6 +48,7 @@ registry! {
         interleave,
         throttle,
         retry,
+        cache,
         producer_consumer,
         yield_loop,
         value_task,
