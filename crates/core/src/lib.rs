@@ -28,5 +28,7 @@ pub use entry::RuntimeEntry;
 pub use native::{Native, NativeInfo};
 pub use params::{ParamError, ParamKind, ParamSpec, ParamValue, Params};
 pub use runtime::{Config, ConfigVisitor, Host, RtOf, Runtime, RuntimeInfo};
-pub use spec::{BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec};
+pub use spec::{
+    Beside, BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
+};
 pub use workloads::{catalogue, find_workload};

@@ -70,6 +70,65 @@ pub struct PivotView {
     pub title: &'static str,
     /// One paragraph on what the view shows (Markdown code spans allowed).
     pub description: &'static str,
+    /// Cells of other workloads that answer the same question, shown under the pivot
+    /// (empty for most views).
+    pub beside: &'static [Beside],
+}
+
+/// Cells of another workload shown beside a view: the same contrast asked of another
+/// pattern (the cache hit path beside `value_task`'s Task vs ValueTask pivot). The cells
+/// are those of `workload` whose parameter `param` has the value `value`, one row per
+/// variant of `contrast` and runtime, with their time and allocations per operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beside {
+    /// The other workload's id.
+    pub workload: &'static str,
+    /// The parameter that selects its cells, for example `lookups`.
+    pub param: &'static str,
+    /// The value it must have, as written on the command line, for example `hit`.
+    pub value: &'static str,
+    /// The variants shown, by id, in this order.
+    pub contrast: &'static [&'static str],
+    /// The table's heading, for example `The cache hit path`.
+    pub title: &'static str,
+    /// One paragraph on what the rows show and how they map onto the view's contrast.
+    pub description: &'static str,
+}
+
+impl Beside {
+    /// Checks that `workload` is the workload this names and has its parameter, value and
+    /// variants.
+    ///
+    /// # Errors
+    ///
+    /// What does not match, described.
+    pub fn check(&self, workload: &WorkloadSpec) -> Result<(), String> {
+        if workload.id != self.workload {
+            return Err(format!(
+                "`{}` names workload `{}`, not `{}`",
+                self.title, self.workload, workload.id
+            ));
+        }
+        let param = workload.param(self.param).ok_or_else(|| {
+            format!(
+                "`{}`: workload `{}` has no parameter `{}`",
+                self.title, self.workload, self.param
+            )
+        })?;
+        param.parse(self.value).map_err(|e| {
+            format!(
+                "`{}`: `{}={}` is not a value of `{}`: {e}",
+                self.title, self.param, self.value, self.workload
+            )
+        })?;
+        if let Some(unknown) = self.contrast.iter().find(|v| workload.variant(v).is_none()) {
+            return Err(format!(
+                "`{}`: workload `{}` has no variant `{unknown}`",
+                self.title, self.workload
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl PivotView {
@@ -275,7 +334,30 @@ mod tests {
             contrast,
             title: "t",
             description: "d",
+            beside: &[],
         })
+    }
+
+    #[test]
+    fn beside_must_name_a_parameter_value_and_variants_of_its_workload() {
+        let other = spec_with(&[]);
+        let beside = |workload, param, value, contrast| Beside {
+            workload,
+            param,
+            value,
+            contrast,
+            title: "b",
+            description: "d",
+        };
+        assert_eq!(beside(other.id, "n", "10", &["a"]).check(&other), Ok(()));
+        for wrong in [
+            beside("elsewhere", "n", "10", &["a"]),
+            beside(other.id, "m", "10", &["a"]),
+            beside(other.id, "n", "ten", &["a"]),
+            beside(other.id, "n", "10", &["a", "z"]),
+        ] {
+            assert!(wrong.check(&other).is_err(), "{wrong:?} must be refused");
+        }
     }
 
     #[test]

@@ -80,7 +80,8 @@ fn markdown_has_what_a_reader_needs() {
     let at = |s: &str| md.find(s).unwrap();
     assert!(at("## Summary") < at("## Environment"));
     assert!(at("## value_task") < at("## Task vs ValueTask"));
-    assert!(at("## Task vs ValueTask") < at("## Cells that did not run\n"));
+    assert!(at("## Task vs ValueTask\n") < at("### The cache hit path"));
+    assert!(at("### The cache hit path") < at("## Cells that did not run\n"));
     // The baseline's own rows have ratio 1.00; times carry their unit.
     assert!(md.contains(
         "| join_all | n=10, op=ready | tokio-mt | 379.1 ns | 297.2 ns .. 411.7 ns | 13.7 | 1.00 |"
@@ -90,7 +91,7 @@ fn markdown_has_what_a_reader_needs() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(header.contains("median_ns_per_op") && header.contains("bytes_per_op"));
-    assert_eq!(lines.count(), 31, "one row per cell");
+    assert_eq!(lines.count(), 37, "one row per cell");
 }
 
 #[test]
@@ -132,14 +133,14 @@ fn compare_reports_every_cell_and_refuses_disjoint_files() {
     assert!(
         // One launch a side: the same at single-launch resolution, like the gate.
         md.contains(
-            "31 cells in both files (measured at different times). Time: 0 faster, 0 \
-                     slower, 29 same, 0 not judged, 2 not comparable"
+            "37 cells in both files (measured at different times). Time: 0 faster, 0 \
+                     slower, 35 same, 0 not judged, 2 not comparable"
         ),
         "{md}"
     );
     let json = tapbench(&["compare", f, f, "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(v["cells"].as_array().unwrap().len(), 31);
+    assert_eq!(v["cells"].as_array().unwrap().len(), 37);
     assert!(v["cells"]
         .as_array()
         .unwrap()

@@ -17,7 +17,7 @@ use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
 use crate::seeded::{Chance, GOLDEN};
 use crate::spec::{
-    BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
+    Beside, BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
 };
 
 /// `sync_ratio`: the share of calls that complete synchronously.
@@ -76,6 +76,19 @@ pub const SPEC: WorkloadSpec = WorkloadSpec {
                       that complete synchronously: `inline` is the ValueTask path (the future \
                       stays on the stack), `boxed` and `dyn_trait` the Task path (one heap \
                       object per call), `spawned` a task per call.",
+        beside: &[Beside {
+            workload: "cache",
+            param: "lookups",
+            value: "hit",
+            contrast: &["ready_fast_path", "shared_future", "moka"],
+            title: "The cache hit path",
+            description: "Time and allocations per hit of `cache` with every key preloaded \
+                          (`lookups=hit`; the other parameters as measured): \
+                          `ready_fast_path` returns the stored value at its first poll (the \
+                          ValueTask path, like `inline` at `sync_ratio=1`), `shared_future` \
+                          awaits a clone of a stored shared future (the Task path: the \
+                          seed's `Lazy<Task>`), `moka` is the library a Rust user reaches for.",
+        }],
     })],
 };
 

@@ -186,7 +186,7 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
 
     for section in &model.sections {
         out.push_str(&workload_section(section)?);
-        for v in section_views(section) {
+        for v in section_views(model, section) {
             out.push_str(&view(section, &v)?);
         }
     }
@@ -264,7 +264,7 @@ fn contents(model: &Model<'_>) -> String {
             escape(&s.workload),
             s.rows.len()
         );
-        for v in section_views(s) {
+        for v in section_views(model, s) {
             let _ = writeln!(
                 out,
                 "<li><a href=\"#{}\">{}</a></li>",
@@ -304,6 +304,16 @@ fn view(section: &Section<'_>, view: &SectionView<'_>) -> anyhow::Result<String>
                 out.push_str(&figure(&chart));
             }
             out.push_str(&table(&pivot.table()));
+            for beside in &pivot.beside {
+                let _ = write!(
+                    out,
+                    "<h3>{}</h3>\n<p>{}</p>\n",
+                    escape(beside.beside.title),
+                    prose(beside.beside.description)
+                );
+                out.push_str(&prose_list(&beside.findings()));
+                out.push_str(&table(&beside.table()));
+            }
         }
     }
     out.push_str("</section>\n");
@@ -497,11 +507,11 @@ mod tests {
     fn every_chart_is_an_svg_with_content() {
         let html = render_file(&fixture());
         let charts = svgs(&html);
-        // when_all: bars + n sweep; producer_consumer: bars + latency; value_task: bars +
-        // sync_ratio sweep; Task vs ValueTask.
+        // when_all: bars + n sweep; cache: bars + its lookups pivot; producer_consumer:
+        // bars + latency; value_task: bars + sync_ratio sweep; Task vs ValueTask.
         assert_eq!(
             charts.len(),
-            7,
+            9,
             "{:?}",
             charts.iter().map(|s| &s[..80]).collect::<Vec<_>>()
         );
@@ -539,15 +549,23 @@ mod tests {
         for (label, value) in tables::environment(&model) {
             assert!(html.contains(&escape(&label)) && html.contains(&escape(&value)));
         }
-        let views: Vec<SectionView<'_>> = model.sections.iter().flat_map(section_views).collect();
-        assert_eq!(views.len(), 1);
-        let SectionView::Pivot(pivot) = &views[0];
-        for row in pivot.table().rows {
+        let views: Vec<SectionView<'_>> = model
+            .sections
+            .iter()
+            .flat_map(|s| section_views(&model, s))
+            .collect();
+        // cache's lookups pivot, and value_task's Task vs ValueTask with the cache hit path.
+        assert_eq!(views.len(), 2);
+        let SectionView::Pivot(pivot) = &views[1];
+        assert_eq!(pivot.beside.len(), 1);
+        let beside = &pivot.beside[0];
+        assert!(html.contains(&format!("<h3>{}</h3>", beside.beside.title)));
+        for row in pivot.table().rows.into_iter().chain(beside.table().rows) {
             for value in row {
                 assert!(html.contains(&escape(&value)), "{value} is missing");
             }
         }
-        for finding in pivot.findings() {
+        for finding in pivot.findings().into_iter().chain(beside.findings()) {
             assert!(html.contains(&prose(&finding)), "{finding} is missing");
         }
         assert!(html.contains("<h2>Task vs ValueTask</h2>"));
@@ -643,7 +661,7 @@ mod tests {
             }
             let html = render_file(&results);
             assert_self_contained(&html);
-            assert_eq!(svgs(&html).len(), 7);
+            assert_eq!(svgs(&html).len(), 9);
         }
     }
 

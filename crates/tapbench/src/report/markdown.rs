@@ -100,6 +100,13 @@ fn view(out: &mut String, view: &SectionView<'_>) {
             out.push_str(&table(&pivot.table()));
             out.push('\n');
             list(out, &pivot.findings());
+            for beside in &pivot.beside {
+                let _ = writeln!(out, "### {}\n", beside.beside.title);
+                let _ = writeln!(out, "{}\n", beside.beside.description);
+                out.push_str(&table(&beside.table()));
+                out.push('\n');
+                list(out, &beside.findings());
+            }
         }
     }
 }
@@ -130,7 +137,7 @@ fn render(model: &Model<'_>) -> String {
         }
         out.push_str(&table(&tables::workload_table(section)));
         out.push('\n');
-        for v in section_views(section) {
+        for v in section_views(model, section) {
             view(&mut out, &v);
         }
         for (param, growth) in section_growth(section) {

@@ -313,7 +313,10 @@ mod tests {
         let model = build_model(&results, "tokio-mt");
         let names: Vec<&str> = model.sections.iter().map(|s| s.workload.as_str()).collect();
         // `fault` has no measured cell: it is only among the problems.
-        assert_eq!(names, ["when_all", "producer_consumer", "value_task"]);
+        assert_eq!(
+            names,
+            ["when_all", "cache", "producer_consumer", "value_task"]
+        );
         assert_eq!(model.problems.len(), 2);
         let when_all = &model.sections[0];
         assert_eq!(when_all.runtimes, ["tokio-mt", "tokio-ct", "smol-mt"]);

@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use tapbench_core::{ParamValue, Params, PivotView, View, WorkloadSpec};
+use tapbench_core::{Beside, ParamValue, Params, PivotView, View, WorkloadSpec};
 
 use super::format::{format_fixed, format_params, format_time, format_times};
 use super::model::{
     compare_params, compare_runtimes, compare_values, compare_variants, param_number,
-    runtime_label, Section,
+    runtime_label, Model, Section,
 };
 use super::tables::Table;
 use crate::results::CellResult;
@@ -39,16 +39,23 @@ impl SectionView<'_> {
     }
 }
 
-/// Every view the catalogue declares for `section` that has something to show, in the
-/// catalogue's order.
-pub fn section_views<'a>(section: &'a Section<'a>) -> Vec<SectionView<'a>> {
+/// Every view the catalogue declares for `section` (a section of `model`) that has
+/// something to show, in the catalogue's order.
+pub fn section_views<'a>(model: &'a Model<'a>, section: &'a Section<'a>) -> Vec<SectionView<'a>> {
     let Some(spec) = section.spec else {
         return Vec::new();
     };
     spec.views
         .iter()
         .filter_map(|view| match view {
-            View::Pivot(pivot) => Pivot::of(section, *pivot).map(SectionView::Pivot),
+            View::Pivot(pivot) => Pivot::of(section, *pivot).map(|mut p| {
+                p.beside = pivot
+                    .beside
+                    .iter()
+                    .filter_map(|b| BesideRows::of(model, *b))
+                    .collect();
+                SectionView::Pivot(p)
+            }),
         })
         .collect()
 }
@@ -64,6 +71,8 @@ pub struct Pivot<'a> {
     pub values: Vec<&'a ParamValue>,
     /// One line per variant, other parameters and runtime, in that order.
     pub lines: Vec<PivotLine<'a>>,
+    /// The measured cells of other workloads the view declares beside it.
+    pub beside: Vec<BesideRows<'a>>,
 }
 
 /// One contrasted variant on one runtime (with the other parameters fixed) across the
@@ -172,6 +181,7 @@ impl<'a> Pivot<'a> {
             spec,
             values,
             lines,
+            beside: Vec::new(),
         })
     }
 
@@ -305,6 +315,134 @@ impl<'a> Pivot<'a> {
     }
 }
 
+/// Cells with their median time per operation.
+type Measured<'c> = Vec<(&'c CellResult, f64)>;
+
+/// The measured cells of another workload that a view declares beside it (see [`Beside`]).
+#[derive(Debug)]
+pub struct BesideRows<'a> {
+    /// The declaration.
+    pub beside: Beside,
+    /// The cells whose selecting parameter has the declared value, of the declared
+    /// variants: in the declaration's variant order, then by other parameters, then by
+    /// runtime in registry order.
+    pub cells: Vec<&'a CellResult>,
+}
+
+impl<'a> BesideRows<'a> {
+    /// The rows `beside` selects from `model`, `None` when none was measured (or this build
+    /// does not know the workload or the value).
+    pub fn of(model: &'a Model<'a>, beside: Beside) -> Option<BesideRows<'a>> {
+        let spec = tapbench_core::find_workload(beside.workload)?;
+        let value = spec.param(beside.param)?.parse(beside.value).ok()?;
+        let section = model
+            .sections
+            .iter()
+            .find(|s| s.workload == beside.workload)?;
+        let rank = |variant: &str| beside.contrast.iter().position(|v| *v == variant);
+        let mut cells: Vec<&'a CellResult> = section
+            .rows
+            .iter()
+            .map(|r| r.cell)
+            .filter(|c| rank(&c.variant).is_some() && c.params.get(beside.param) == Some(&value))
+            .collect();
+        if cells.is_empty() {
+            return None;
+        }
+        cells.sort_by(|a, b| {
+            rank(&a.variant)
+                .cmp(&rank(&b.variant))
+                .then_with(|| compare_params(Some(spec), &a.params, &b.params, &|_| false))
+                .then_with(|| compare_runtimes(&a.runtime, &b.runtime))
+        });
+        Some(BesideRows { beside, cells })
+    }
+
+    /// The cell's parameters other than the selecting one (`m=64, keys=1000`).
+    fn others(&self, cell: &CellResult) -> String {
+        let mut others = cell.params.clone();
+        others.0.remove(self.beside.param);
+        format_params(&others)
+    }
+
+    /// One row per cell: runtime, variant, other parameters, time and allocations per op.
+    pub fn table(&self) -> Table {
+        let headers = ["runtime", "variant", "other params", "time/op", "allocs/op"];
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            numeric: vec![false, false, false, true, true],
+            rows: self
+                .cells
+                .iter()
+                .map(|c| {
+                    vec![
+                        runtime_label(&c.runtime),
+                        c.variant.clone(),
+                        self.others(c),
+                        c.time_ns_per_op
+                            .as_ref()
+                            .map(|t| format_time(t.median))
+                            .unwrap_or_else(|| "-".into()),
+                        format_fixed(c.allocs_per_op, 2),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// For each runtime (and other parameters), the variants fastest first with their time
+    /// and allocations, and how much faster the first is than the second.
+    pub fn findings(&self) -> Vec<String> {
+        let mut groups: Vec<(&str, String, Measured<'_>)> = Vec::new();
+        for c in &self.cells {
+            let Some(t) = c.time_ns_per_op.as_ref().map(|t| t.median) else {
+                continue;
+            };
+            let others = self.others(c);
+            match groups
+                .iter_mut()
+                .find(|(rt, o, _)| *rt == c.runtime && *o == others)
+            {
+                Some((_, _, measured)) => measured.push((c, t)),
+                None => groups.push((&c.runtime, others, vec![(c, t)])),
+            }
+        }
+        groups.sort_by(|a, b| compare_runtimes(a.0, b.0));
+        let mut findings = Vec::new();
+        for (runtime, _, mut measured) in groups {
+            if measured.len() < 2 {
+                continue;
+            }
+            measured.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let (first, first_ns) = measured[0];
+            let (_, next_ns) = measured[1];
+            let rest: Vec<String> = measured
+                .iter()
+                .map(|(c, t)| {
+                    format!(
+                        "`{}` {} ({} allocations)",
+                        c.variant,
+                        format_time(*t),
+                        format_fixed(c.allocs_per_op, 2)
+                    )
+                })
+                .collect();
+            findings.push(format!(
+                "On {}, {}: `{}` is {} faster than the next.",
+                runtime_label(runtime),
+                rest.join(", "),
+                first.variant,
+                if first_ns > 0.0 {
+                    format_times(next_ns / first_ns)
+                } else {
+                    "-".into()
+                },
+            ));
+        }
+        findings
+    }
+}
+
 /// The lines of `group` measured at the `at`th value, fastest first.
 fn ranked<'p, 'a>(group: &PivotGroup<'p, 'a>, at: usize) -> Vec<(&'p PivotLine<'a>, f64)> {
     let mut measured: Vec<(&PivotLine<'a>, f64)> = group
@@ -390,16 +528,79 @@ mod tests {
     fn every_declared_view_names_its_own_parameters_and_variants() {
         for workload in tapbench_core::catalogue() {
             assert_eq!(workload.check_views(), Ok(()));
+            for view in workload.views {
+                let View::Pivot(pivot) = view;
+                for beside in pivot.beside {
+                    let other =
+                        tapbench_core::find_workload(beside.workload).unwrap_or_else(|| {
+                            panic!("{}: no workload {}", workload.id, beside.workload)
+                        });
+                    assert_eq!(beside.check(other), Ok(()), "{}", workload.id);
+                }
+            }
         }
+    }
+
+    /// The view of `workload` in the fixture's report.
+    fn pivot_of<'a>(model: &'a Model<'a>, workload: &str) -> Pivot<'a> {
+        let section = model
+            .sections
+            .iter()
+            .find(|s| s.workload == workload)
+            .expect("the fixture has the workload");
+        match section_views(model, section).into_iter().next() {
+            Some(SectionView::Pivot(pivot)) => pivot,
+            None => panic!("{workload} declares a view"),
+        }
+    }
+
+    #[test]
+    fn the_task_vs_value_task_view_shows_the_cache_hit_path_beside_it() {
+        let results = fixture();
+        let model = build_model(&results, "tokio-mt");
+        let pivot = pivot_of(&model, "value_task");
+        assert_eq!(pivot.beside.len(), 1);
+        let hits = &pivot.beside[0];
+        assert_eq!(hits.beside.title, "The cache hit path");
+        let table = hits.table();
+        let keys: Vec<(&str, &str)> = table
+            .rows
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
+        // Hits only (the cold cell is left out), in the declared variant order, then by
+        // runtime.
+        assert_eq!(
+            keys,
+            [
+                ("tokio-mt", "ready_fast_path"),
+                ("tokio-ct", "ready_fast_path"),
+                ("tokio-mt", "shared_future"),
+                ("tokio-ct", "shared_future"),
+                ("tokio-mt", "moka"),
+            ]
+        );
+        assert_eq!(table.rows[0][2], "factory=yield, keys=1000, m=64, skew=1");
+        assert_eq!(table.rows[0][3], "12.00 ns");
+        assert_eq!(table.rows[4][4], "1.09");
+        let findings = hits.findings();
+        assert_eq!(
+            findings,
+            [
+                "On tokio-mt, `ready_fast_path` 12.00 ns (0.00 allocations), `shared_future` \
+                 31.00 ns (0.00 allocations), `moka` 150.0 ns (1.09 allocations): \
+                 `ready_fast_path` is 2.58x faster than the next.",
+                "On tokio-ct, `ready_fast_path` 10.00 ns (0.00 allocations), `shared_future` \
+                 27.00 ns (0.00 allocations): `ready_fast_path` is 2.70x faster than the next.",
+            ]
+        );
     }
 
     #[test]
     fn value_task_declares_a_pivot_on_sync_ratio() {
         let results = fixture();
         let model = build_model(&results, "tokio-mt");
-        let views: Vec<SectionView<'_>> = model.sections.iter().flat_map(section_views).collect();
-        assert_eq!(views.len(), 1, "only value_task declares a view");
-        let SectionView::Pivot(pivot) = &views[0];
+        let pivot = pivot_of(&model, "value_task");
         assert_eq!(pivot.view.param, "sync_ratio");
         assert_eq!(pivot.values.len(), 2);
         let table = pivot.table();

@@ -11,7 +11,7 @@
 
 use moka::future::Cache;
 
-use super::{AsyncCache, Factory, Lookup};
+use super::factory::{AsyncCache, Factory, Lookup};
 use crate::runtime::Runtime;
 
 /// The cache.

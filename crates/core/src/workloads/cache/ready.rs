@@ -15,7 +15,7 @@ use std::future::{poll_fn, ready, Future};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 
-use super::{AsyncCache, Factory, Lookup};
+use super::factory::{AsyncCache, Factory, Lookup};
 use crate::runtime::Runtime;
 
 /// What the map holds for a key.

@@ -14,7 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 
-use super::{AsyncCache, Factory, FactoryError, Lookup};
+use super::factory::{AsyncCache, Factory, FactoryError, Lookup};
 use crate::runtime::Runtime;
 
 /// A flight of the factory, shared by every lookup of its key.

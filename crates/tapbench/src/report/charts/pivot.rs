@@ -200,7 +200,7 @@ mod tests {
             .iter()
             .find(|s| s.workload == "value_task")
             .unwrap();
-        let views = section_views(section);
+        let views = section_views(&model, section);
         let SectionView::Pivot(pivot) = &views[0];
         let chart = pivot_chart(pivot).unwrap().unwrap();
         assert!(chart.svg.starts_with("<svg class=\"chart\""));
