@@ -81,7 +81,7 @@ impl Config for AsyncStd {
 }
 
 /// async-std's native table.
-pub static NATIVES: [Native<AsyncStdRt>; 5] = [
+pub static NATIVES: &[Native<AsyncStdRt>] = &[
     Native::missing(
         "when_all",
         "native",
@@ -281,7 +281,7 @@ impl Runtime for AsyncStdRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        &NATIVES
+        NATIVES
     }
 }
 

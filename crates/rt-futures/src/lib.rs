@@ -28,6 +28,7 @@ mod channel;
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -112,8 +113,11 @@ impl Config for FuturesLocal {
 }
 
 /// The futures native table, for either handle type.
-const fn natives<R: Runtime>() -> [Native<R>; 5] {
-    [
+struct Natives<R>(PhantomData<R>);
+
+impl<R: Runtime> Natives<R> {
+    /// The table; a constant, so each handle type's `natives()` borrows it for `'static`.
+    const TABLE: &'static [Native<R>] = &[
         Native::missing(
             "when_all",
             "native",
@@ -144,7 +148,7 @@ const fn natives<R: Runtime>() -> [Native<R>; 5] {
             "async_lock::Semaphore (futures has none), one permit held around each leaf's work",
             |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
         ),
-    ]
+    ];
 }
 
 /// `producer_consumer/native_channel`: futures' bounded mpsc cannot hold fewer items than
@@ -286,8 +290,7 @@ impl Runtime for FuturesPoolRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesPoolRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }
 
@@ -415,7 +418,6 @@ impl Runtime for FuturesLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesLocalRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }

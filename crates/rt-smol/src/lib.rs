@@ -23,6 +23,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -102,8 +103,11 @@ impl Config for SmolLocal {
 }
 
 /// smol's native table, for either of its handle types.
-const fn natives<R: Runtime>() -> [Native<R>; 5] {
-    [
+struct Natives<R>(PhantomData<R>);
+
+impl<R: Runtime> Natives<R> {
+    /// The table; a constant, so each handle type's `natives()` borrows it for `'static`.
+    const TABLE: &'static [Native<R>] = &[
         Native::missing(
             "when_all",
             "native",
@@ -133,7 +137,7 @@ const fn natives<R: Runtime>() -> [Native<R>; 5] {
             "async_lock::Semaphore (smol::lock), one permit held around each leaf's work",
             |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
         ),
-    ]
+    ];
 }
 
 /// `timeout/runtime_timeout` as the `smol::Timer` (async-io) documentation writes a
@@ -276,8 +280,7 @@ impl Runtime for SmolMtRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolMtRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }
 
@@ -381,7 +384,6 @@ impl Runtime for SmolLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolLocalRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }

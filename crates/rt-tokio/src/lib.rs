@@ -91,7 +91,7 @@ impl Config for TokioCt {
 }
 
 /// tokio's native table: the catalogue's native variants, written with tokio's own types.
-pub static NATIVES: [Native<TokioRt>; 5] = [
+pub static NATIVES: &[Native<TokioRt>] = &[
     Native::built(
         "when_all",
         "native",
@@ -232,6 +232,6 @@ impl Runtime for TokioRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        &NATIVES
+        NATIVES
     }
 }
