@@ -9,7 +9,8 @@
 //! [`RemoteHandle`] (`SpawnExt::spawn_with_handle`), which cancels its task when dropped.
 //! futures has no task-set type and no timeout combinator, so the native table declares
 //! `when_all/native` and `timeout/runtime_timeout` missing (`timeout/select_sleep` races
-//! futures-timer's `Delay` instead); `throttle/semaphore` uses `async-lock`'s semaphore.
+//! futures-timer's `Delay` instead); `throttle/semaphore` uses `async-lock`'s semaphore, and
+//! `cancel/token` a [`oneshot`](futures::channel::oneshot) made `Shared` ([`SharedOneshot`]).
 //!
 //! ```
 //! use tapbench_core::{Config, Host, Runtime};
@@ -25,6 +26,7 @@
 //! ```
 
 mod channel;
+mod shared_oneshot;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -36,11 +38,13 @@ use std::time::Duration;
 use futures::executor::{LocalPool, LocalSpawner, ThreadPool};
 use futures::future::RemoteHandle;
 use futures::task::SpawnExt;
+use tapbench_core::workloads::cancel::{self, TokenTree};
 use tapbench_core::workloads::producer_consumer::{self, Config as Round};
 use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
 use tapbench_core::{BuildError, Config, Host, Native, Runtime, RuntimeInfo};
 
 pub use channel::FuturesMpsc;
+pub use shared_oneshot::SharedOneshot;
 
 /// Where the futures configurations' primitives come from.
 const USES: &[(&str, &str)] = &[
@@ -147,6 +151,14 @@ impl<R: Runtime> Natives<R> {
             "semaphore",
             "async_lock::Semaphore (futures has none), one permit held around each leaf's work",
             |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
+        ),
+        Native::built(
+            "cancel",
+            "token",
+            "futures::channel::oneshot made Shared (FutureExt::shared), a clone per task, \
+             send(()) by the root wakes them all; one signal for the whole tree; allocates the \
+             one-shot, the Shared state and notifier, and the notifier's slab of wakers",
+            |rt, params| cancel::bench(rt, TokenTree::<SharedOneshot>::new(), params),
         ),
     ];
 }
