@@ -8,12 +8,20 @@
 //! The conformance suite checks that every family declares every native variant one way or
 //! the other.
 //!
+//! A table is a slice, so adding a native variant is one entry: a `static` for one handle
+//! type, or an associated constant when a family shares its table between handle types.
+//!
 //! ```
+//! use std::marker::PhantomData;
+//!
 //! use tapbench_core::native::Native;
 //! use tapbench_core::Runtime;
 //!
-//! fn table<R: Runtime>() -> [Native<R>; 1] {
-//!     [Native::missing("when_all", "native", "this runtime has no task-set type")]
+//! struct Natives<R>(PhantomData<R>);
+//!
+//! impl<R: Runtime> Natives<R> {
+//!     const TABLE: &'static [Native<R>] =
+//!         &[Native::missing("when_all", "native", "this runtime has no task-set type")];
 //! }
 //! ```
 

@@ -2,7 +2,8 @@
 //! `async-global-executor` pool, sized from `ASYNC_STD_THREAD_COUNT`) with `--threads`
 //! workers, plus `producer_consumer/native_channel` over `async_std::channel` (a re-export of
 //! `async-channel`), `timeout/runtime_timeout` over [`async_std::future::timeout`] and
-//! `throttle/semaphore` over `async-lock`'s semaphore (async-std has none of its own).
+//! `throttle/semaphore` over `async-lock`'s semaphore (async-std has none of its own) and
+//! `cancel/token` over a closed `async_std::channel` (async-std has no cancellation token).
 //! async-std has no task-set type, so its native table declares `when_all/native` missing.
 //!
 //! async-std is discontinued upstream (its authors point to smol); the suite keeps it
@@ -34,6 +35,7 @@ use std::time::Duration;
 
 use async_std::task::{self, JoinHandle};
 use futures::task::noop_waker_ref;
+use tapbench_core::workloads::cancel::{self, async_channel::ChannelSignal, TokenTree};
 use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
 use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
 use tapbench_core::workloads::timeout::{self, TimedOut, Timeout};
@@ -81,7 +83,7 @@ impl Config for AsyncStd {
 }
 
 /// async-std's native table.
-pub static NATIVES: [Native<AsyncStdRt>; 5] = [
+pub static NATIVES: &[Native<AsyncStdRt>] = &[
     Native::missing(
         "when_all",
         "native",
@@ -110,6 +112,14 @@ pub static NATIVES: [Native<AsyncStdRt>; 5] = [
         "semaphore",
         "async_lock::Semaphore (async-std has none), one permit held around each leaf's work",
         |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
+    ),
+    Native::built(
+        "cancel",
+        "token",
+        "async_std::channel (async-channel) as a shutdown signal (async-std has no \
+         cancellation token): a Receiver clone per task awaiting recv(), close() by the root; \
+         one signal for the whole tree; allocates the channel and a listener per waiting task",
+        |rt, params| cancel::bench(rt, TokenTree::<ChannelSignal>::new(), params),
     ),
 ];
 
@@ -281,7 +291,7 @@ impl Runtime for AsyncStdRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        &NATIVES
+        NATIVES
     }
 }
 

@@ -9,7 +9,8 @@
 //! [`RemoteHandle`] (`SpawnExt::spawn_with_handle`), which cancels its task when dropped.
 //! futures has no task-set type and no timeout combinator, so the native table declares
 //! `when_all/native` and `timeout/runtime_timeout` missing (`timeout/select_sleep` races
-//! futures-timer's `Delay` instead); `throttle/semaphore` uses `async-lock`'s semaphore.
+//! futures-timer's `Delay` instead); `throttle/semaphore` uses `async-lock`'s semaphore, and
+//! `cancel/token` a [`oneshot`](futures::channel::oneshot) made `Shared` ([`SharedOneshot`]).
 //!
 //! ```
 //! use tapbench_core::{Config, Host, Runtime};
@@ -25,9 +26,11 @@
 //! ```
 
 mod channel;
+mod shared_oneshot;
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -35,11 +38,13 @@ use std::time::Duration;
 use futures::executor::{LocalPool, LocalSpawner, ThreadPool};
 use futures::future::RemoteHandle;
 use futures::task::SpawnExt;
+use tapbench_core::workloads::cancel::{self, TokenTree};
 use tapbench_core::workloads::producer_consumer::{self, Config as Round};
 use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
 use tapbench_core::{BuildError, Config, Host, Native, Runtime, RuntimeInfo};
 
 pub use channel::FuturesMpsc;
+pub use shared_oneshot::SharedOneshot;
 
 /// Where the futures configurations' primitives come from.
 const USES: &[(&str, &str)] = &[
@@ -112,8 +117,11 @@ impl Config for FuturesLocal {
 }
 
 /// The futures native table, for either handle type.
-const fn natives<R: Runtime>() -> [Native<R>; 5] {
-    [
+struct Natives<R>(PhantomData<R>);
+
+impl<R: Runtime> Natives<R> {
+    /// The table; a constant, so each handle type's `natives()` borrows it for `'static`.
+    const TABLE: &'static [Native<R>] = &[
         Native::missing(
             "when_all",
             "native",
@@ -144,7 +152,15 @@ const fn natives<R: Runtime>() -> [Native<R>; 5] {
             "async_lock::Semaphore (futures has none), one permit held around each leaf's work",
             |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
         ),
-    ]
+        Native::built(
+            "cancel",
+            "token",
+            "futures::channel::oneshot made Shared (FutureExt::shared), a clone per task, \
+             send(()) by the root wakes them all; one signal for the whole tree; allocates the \
+             one-shot, the Shared state and notifier, and the notifier's slab of wakers",
+            |rt, params| cancel::bench(rt, TokenTree::<SharedOneshot>::new(), params),
+        ),
+    ];
 }
 
 /// `producer_consumer/native_channel`: futures' bounded mpsc cannot hold fewer items than
@@ -286,8 +302,7 @@ impl Runtime for FuturesPoolRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesPoolRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }
 
@@ -415,7 +430,6 @@ impl Runtime for FuturesLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<FuturesLocalRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }

@@ -3,8 +3,9 @@
 //! async-io's reactor and timers) and `smol-local` (a [`LocalExecutor`] on the calling
 //! thread), plus `producer_consumer/native_channel` over `async-channel` (`smol::channel`),
 //! `timeout/runtime_timeout` as the `smol::Timer` documentation writes a timeout (the
-//! operation `or` a timer) and `throttle/semaphore` over `async-lock`'s semaphore
-//! (`smol::lock`).
+//! operation `or` a timer), `throttle/semaphore` over `async-lock`'s semaphore
+//! (`smol::lock`) and `cancel/token` over a closed `smol::channel`, the shutdown signal
+//! smol's documentation stops its executor threads with.
 //! smol has no task-set type, so its native table declares `when_all/native` missing and
 //! the cell is skipped with that reason.
 //!
@@ -23,12 +24,14 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use smol::{Executor, LocalExecutor, Task};
+use tapbench_core::workloads::cancel::{self, async_channel::ChannelSignal, TokenTree};
 use tapbench_core::workloads::producer_consumer::{self, async_channel::AsyncChannel};
 use tapbench_core::workloads::throttle::{self, AsyncLockSemaphore, SemaphoreThrottle};
 use tapbench_core::workloads::timeout::{self, TimedOut, Timeout};
@@ -102,8 +105,11 @@ impl Config for SmolLocal {
 }
 
 /// smol's native table, for either of its handle types.
-const fn natives<R: Runtime>() -> [Native<R>; 5] {
-    [
+struct Natives<R>(PhantomData<R>);
+
+impl<R: Runtime> Natives<R> {
+    /// The table; a constant, so each handle type's `natives()` borrows it for `'static`.
+    const TABLE: &'static [Native<R>] = &[
         Native::missing(
             "when_all",
             "native",
@@ -133,7 +139,15 @@ const fn natives<R: Runtime>() -> [Native<R>; 5] {
             "async_lock::Semaphore (smol::lock), one permit held around each leaf's work",
             |rt, params| throttle::bench(rt, SemaphoreThrottle(AsyncLockSemaphore), params),
         ),
-    ]
+        Native::built(
+            "cancel",
+            "token",
+            "smol::channel (async-channel) as a shutdown signal, as smol's docs stop an \
+             executor: a Receiver clone per task awaiting recv(), close() by the root; one \
+             signal for the whole tree; allocates the channel and a listener per waiting task",
+            |rt, params| cancel::bench(rt, TokenTree::<ChannelSignal>::new(), params),
+        ),
+    ];
 }
 
 /// `timeout/runtime_timeout` as the `smol::Timer` (async-io) documentation writes a
@@ -276,8 +290,7 @@ impl Runtime for SmolMtRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolMtRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }
 
@@ -381,7 +394,6 @@ impl Runtime for SmolLocalRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        const NATIVES: [Native<SmolLocalRt>; 5] = natives();
-        &NATIVES
+        Natives::<Self>::TABLE
     }
 }

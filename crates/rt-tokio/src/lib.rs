@@ -2,7 +2,8 @@
 //! (current-thread scheduler) configurations, plus the variants tokio has its own idiom for
 //! (see [`NATIVES`]): `when_all/native` and `when_any/native` (a [`tokio::task::JoinSet`]),
 //! `producer_consumer/native_channel` ([`tokio::sync::mpsc`]), `timeout/runtime_timeout`
-//! ([`tokio::time::timeout`]) and `throttle/semaphore` ([`tokio::sync::Semaphore`]).
+//! ([`tokio::time::timeout`]), `throttle/semaphore` ([`tokio::sync::Semaphore`]) and
+//! `cancel/token` (tokio-util's [`CancellationToken`](tokio_util::sync::CancellationToken)).
 //!
 //! tokio's `JoinHandle` detaches its task when dropped; [`TokioJoin`] aborts it instead, so
 //! that dropping a handle cancels the task here as on every other runtime of the suite.
@@ -17,6 +18,7 @@
 //! assert_eq!(answer, 42);
 //! ```
 
+mod cancellation_token;
 mod channel;
 mod join_set;
 mod rt;
@@ -26,10 +28,12 @@ mod timeout;
 use std::future::Future;
 use std::time::Duration;
 
+use tapbench_core::workloads::cancel::{self, TokenTree};
 use tapbench_core::workloads::throttle::{self, SemaphoreThrottle};
 use tapbench_core::workloads::{producer_consumer, when_all, when_any};
 use tapbench_core::{Config, Host, Native, Runtime, RuntimeInfo};
 
+pub use cancellation_token::TokioToken;
 pub use channel::TokioMpsc;
 pub use join_set::{JoinSetWhenAll, JoinSetWhenAny};
 pub use rt::{TokioJoin, TokioRt};
@@ -91,7 +95,7 @@ impl Config for TokioCt {
 }
 
 /// tokio's native table: the catalogue's native variants, written with tokio's own types.
-pub static NATIVES: [Native<TokioRt>; 5] = [
+pub static NATIVES: &[Native<TokioRt>] = &[
     Native::built(
         "when_all",
         "native",
@@ -121,6 +125,14 @@ pub static NATIVES: [Native<TokioRt>; 5] = [
         "semaphore",
         "tokio::sync::Semaphore, one permit held around each leaf's work",
         |rt, params| throttle::bench(rt, SemaphoreThrottle(TokioSemaphore), params),
+    ),
+    Native::built(
+        "cancel",
+        "token",
+        "tokio_util::sync::CancellationToken, a child_token() per task (a token tree like the \
+         task tree), cancel() on the root; allocates a token node per task plus the root's, \
+         and each parent token's Vec of children",
+        |rt, params| cancel::bench(rt, TokenTree::<TokioToken>::new(), params),
     ),
 ];
 
@@ -232,6 +244,6 @@ impl Runtime for TokioRt {
     }
 
     fn natives() -> &'static [Native<Self>] {
-        &NATIVES
+        NATIVES
     }
 }

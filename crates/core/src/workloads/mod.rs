@@ -53,6 +53,7 @@ registry! {
         yield_loop,
         value_task,
         spawn,
+        cancel,
         ping_pong,
     ],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
