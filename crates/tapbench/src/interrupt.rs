@@ -6,26 +6,35 @@
 //! the parent, which decides what happens to the cell.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Result};
 
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
-/// Installs the SIGINT handler.
+/// Installs the SIGINT handler, once per process: later calls return the first one's
+/// outcome.
 ///
 /// # Errors
 ///
 /// A handler could not be installed.
 pub fn install() -> Result<()> {
-    ctrlc::set_handler(|| {
-        let before = INTERRUPTS.fetch_add(1, Ordering::SeqCst);
-        if before == 0 {
-            eprintln!(
-                "\ninterrupted: stopping after the current cell (Ctrl-C again to stop it now)"
-            );
-        }
-    })
-    .context("cannot install the Ctrl-C handler")
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(|| {
+                let before = INTERRUPTS.fetch_add(1, Ordering::SeqCst);
+                if before == 0 {
+                    eprintln!(
+                        "\ninterrupted: stopping after the current cell (Ctrl-C again to stop \
+                         it now)"
+                    );
+                }
+            })
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow!("cannot install the Ctrl-C handler: {e}"))
 }
 
 /// Whether the run should stop before its next cell.

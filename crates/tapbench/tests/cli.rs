@@ -468,6 +468,8 @@ fn ctrl_c_stops_after_the_current_cell_saves_and_exits_130() {
         kept.iter().all(|c| c["status"] == "ok"),
         "the current cell finished normally"
     );
+    // Every launch that finished (one progress line each) is in the file.
+    assert_eq!(kept.len(), finished_launches(&err), "{err}");
 
     // Conflicting flags are refused before anything runs.
     let p = path.to_str().unwrap();
@@ -482,6 +484,38 @@ fn ctrl_c_stops_after_the_current_cell_saves_and_exits_130() {
     );
 
     resume(&path);
+}
+
+/// Launches a run reported finished on stderr: one progress line each.
+fn finished_launches(stderr: &str) -> usize {
+    stderr.lines().filter(|l| l.starts_with('[')).count()
+}
+
+#[test]
+fn ctrl_c_keeps_every_finished_launch_of_a_multi_launch_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("interrupted.json");
+    let mut args = vec!["run", "--out", path.to_str().unwrap(), "--launches", "3"];
+    args.extend_from_slice(&SELECTION);
+    let mut child = spawn_run(&args);
+    // The file is saved once a second, not after every launch: wait for the first save
+    // that holds a launch, then interrupt the run between two saves.
+    wait_for_cells(&path, 1, &mut child);
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let saved: usize = cells(&path).iter().map(launches_of).sum();
+    assert_eq!(saved, finished_launches(&err), "{err}");
+    assert!(
+        saved < 3 * SELECTED_CELLS,
+        "the run was not interrupted: {err}"
+    );
 }
 
 #[test]
