@@ -13,6 +13,15 @@ pub fn mix64(x: u64) -> u64 {
 /// The golden-ratio increment of SplitMix64 (2^64 / phi).
 pub const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// The term of `value` at `position` in a position-weighted digest: `value * (2 position +
+/// 1)`, wrapping. Summed over a sequence, the digest changes when a value is wrong, missing,
+/// repeated or in another position (an odd weight never maps a non-zero difference to 0
+/// modulo 2^64 on its own), which a plain sum would miss for reorderings.
+#[inline]
+pub fn digest_term(position: u64, value: u64) -> u64 {
+    value.wrapping_mul(position.wrapping_mul(2).wrapping_add(1))
+}
+
 /// A probability `p` as a threshold on uniformly spread 64-bit draws: a draw below it
 /// happens, so a share `p` of the draws does; `p = 1` always happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +50,19 @@ impl Chance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_digest_of_terms_sees_a_swap_that_a_sum_misses() {
+        let digest = |values: &[u64]| {
+            (0u64..)
+                .zip(values)
+                .fold(0u64, |d, (i, v)| d.wrapping_add(digest_term(i, *v)))
+        };
+        assert_eq!(digest_term(0, 7), 7);
+        assert_eq!(digest_term(3, 7), 49);
+        assert_ne!(digest(&[1, 2, 3]), digest(&[2, 1, 3]));
+        assert_ne!(digest(&[1, 2, 3]), digest(&[1, 2, 3, 0]).wrapping_add(1));
+    }
 
     #[test]
     fn a_chance_happens_in_its_share_of_draws() {

@@ -41,7 +41,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, GOLDEN};
+use crate::seeded::{digest_term, mix64, GOLDEN};
 use crate::spec::{
     BoxBench, BuildError, Case, PivotView, VariantSpec, View, Violation, WorkloadSpec,
 };
@@ -244,7 +244,7 @@ impl Outcomes {
                 self.values += 1;
                 self.digest = self
                     .digest
-                    .wrapping_add(v.wrapping_mul(i.wrapping_mul(2).wrapping_add(1)));
+                    .wrapping_add(digest_term(i, v));
             }
             Err(_) => self.errors += 1,
         }

@@ -36,7 +36,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue};
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, GOLDEN};
+use crate::seeded::{digest_term, mix64, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `n`: operations interleaved by one operation of the workload.
@@ -258,7 +258,7 @@ impl Tally {
         self.processed += 1;
         self.digest = self
             .digest
-            .wrapping_add(value.wrapping_mul(position.wrapping_mul(2).wrapping_add(1)));
+            .wrapping_add(digest_term(position, value));
     }
 
     /// What `ops` interleavings of `board` come to when every result is processed once,

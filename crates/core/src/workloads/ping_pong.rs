@@ -33,7 +33,7 @@ use futures::channel::oneshot;
 use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, GOLDEN};
+use crate::seeded::{digest_term, mix64, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 pub use super::producer_consumer::Closed;
@@ -268,12 +268,6 @@ pub struct Outcomes {
     pub served: u64,
     /// Position-weighted sum of the answers, in the order received.
     pub digest: u64,
-}
-
-/// The digest term of answer `value` received for round trip `i`.
-#[inline]
-fn digest_term(i: u64, value: u64) -> u64 {
-    value.wrapping_mul(i.wrapping_mul(2).wrapping_add(1))
 }
 
 impl Outcomes {

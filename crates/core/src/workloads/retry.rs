@@ -17,7 +17,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, Chance, GOLDEN};
+use crate::seeded::{digest_term, mix64, Chance, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `p`: the probability that one try fails.
@@ -226,7 +226,7 @@ impl Outcomes {
         };
         self.digest = self
             .digest
-            .wrapping_add(code.wrapping_mul(i.wrapping_mul(2).wrapping_add(1)));
+            .wrapping_add(digest_term(i, code));
     }
 
     /// What operations `0..ops` must come to under `pattern` with `max_tries`.

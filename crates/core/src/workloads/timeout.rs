@@ -46,7 +46,7 @@ use tapbench_measure::{BatchFuture, BatchRunner, LatencyRecorder};
 
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, GOLDEN};
+use crate::seeded::{digest_term, mix64, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `op`: whether the operation beats the deadline.
@@ -295,12 +295,6 @@ pub struct Outcomes {
     pub dropped: u64,
     /// Operations dropped unfinished (drop guards).
     pub dropped_unfinished: u64,
-}
-
-/// The digest term of value `v` returned by operation `i`.
-#[inline]
-fn digest_term(i: u64, v: u64) -> u64 {
-    v.wrapping_mul(i.wrapping_mul(2).wrapping_add(1))
 }
 
 impl Outcomes {

@@ -33,7 +33,7 @@ use super::when_all::{leaf_value, Leaf, LeafOp, ReadyLeaf, SleepLeaf, YieldLeaf,
 use crate::drop_tally::{settle, DropCounts, DropGuard, DropTally, SETTLE_LIMIT};
 use crate::params::{ParamKind, ParamSpec, ParamValue, Params};
 use crate::runtime::Runtime;
-use crate::seeded::{mix64, GOLDEN};
+use crate::seeded::{digest_term, mix64, GOLDEN};
 use crate::spec::{BoxBench, BuildError, Case, VariantSpec, Violation, WorkloadSpec};
 
 /// `k`: replicas raced by one operation.
@@ -251,7 +251,7 @@ impl RaceDigest {
         let code = won.value ^ u64::from(won.replica).wrapping_mul(GOLDEN);
         self.0 = self
             .0
-            .wrapping_add(code.wrapping_mul(i.wrapping_mul(2).wrapping_add(1)));
+            .wrapping_add(digest_term(i, code));
     }
 
     /// The digest of correct races `0..ops` of `k` replicas: every winner at [`winner`]
