@@ -20,8 +20,13 @@ pub fn tiny_plan() -> SamplingPlan {
 
 /// Upper bounds applied by [`capped_grid`] to integer parameters, so that the default grid
 /// stays fast in a debug build: `(parameter, largest value kept)`.
-pub const PARAM_CAPS: [(&str, u64); 4] =
-    [("n", 1000), ("items", 1000), ("work", 1000), ("depth", 10)];
+pub const PARAM_CAPS: [(&str, u64); 5] = [
+    ("n", 1000),
+    ("items", 1000),
+    ("work", 1000),
+    ("depth", 10),
+    ("duration_ms", 50),
+];
 
 /// Builds the bench for `case` on a fresh runtime of configuration `C`, and measures it
 /// inside the runtime with `plan`.

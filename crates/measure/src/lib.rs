@@ -35,12 +35,14 @@
 
 pub mod alloc;
 pub mod latency;
+pub mod load;
 pub mod probe;
 pub mod sampler;
 pub mod stats;
 
 pub use alloc::{AllocSnapshot, CountingAlloc};
 pub use latency::{LatencyCodecError, LatencyRecorder, LatencySummary};
+pub use load::{LoadBatch, LoadTally};
 pub use sampler::{
     sample, set_turn_gate, BatchFuture, BatchRunner, Injection, Measurement, SamplingPlan,
 };

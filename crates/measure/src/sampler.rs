@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::alloc::{self, AllocSnapshot};
 use crate::latency::LatencyRecorder;
+use crate::load::{LoadBatch, LoadTally};
 use crate::probe::Probe;
 
 /// The future of one batch of iterations.
@@ -44,6 +45,14 @@ pub trait BatchRunner: Send {
     fn verify_once(&mut self) -> BatchFuture<'_, Self::Error> {
         Box::pin(async { Ok(()) })
     }
+
+    /// The load the batch just run offered and achieved, for workloads that issue
+    /// requests on a schedule (see [`LoadBatch`]); [`sample`] calls it after
+    /// [`check_batch`](Self::check_batch) of every sampled batch and adds the answers up
+    /// into [`Measurement::load`]. The default: not a request-driven workload.
+    fn load(&mut self) -> Option<LoadBatch> {
+        None
+    }
 }
 
 impl<B: BatchRunner + ?Sized> BatchRunner for Box<B> {
@@ -59,6 +68,9 @@ impl<B: BatchRunner + ?Sized> BatchRunner for Box<B> {
     }
     fn verify_once(&mut self) -> BatchFuture<'_, Self::Error> {
         (**self).verify_once()
+    }
+    fn load(&mut self) -> Option<LoadBatch> {
+        (**self).load()
     }
 }
 
@@ -159,6 +171,9 @@ pub struct Measurement {
     pub probe_ns: Vec<f64>,
     /// Latencies recorded during the samples (warm-up excluded), merged.
     pub latency: Option<LatencyRecorder>,
+    /// The load offered and achieved over the samples (warm-up excluded), for workloads
+    /// that issue requests on a schedule.
+    pub load: Option<LoadTally>,
     /// Iterations run during warm-up and calibration.
     pub warmup_iters: u64,
     /// Batches whose answers were checked (warm-up and samples).
@@ -215,6 +230,8 @@ pub async fn sample<B: BatchRunner + ?Sized>(
     let per_iter_ns = loop {
         let (elapsed, _) = timed_batch(runner, iters, plan.inject).await?;
         runner.check_batch(iters)?;
+        // A warm-up batch's load is not the cell's, like its latencies.
+        let _ = runner.load();
         batches_checked += 1;
         warmup_iters += iters;
         let per_iter = elapsed.as_nanos() as f64 / iters as f64;
@@ -252,6 +269,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
     let mut allocs = AllocSnapshot::default();
     let mut total_ops = 0u64;
     let mut latency: Option<LatencyRecorder> = None;
+    let mut load: Option<LoadTally> = None;
     let sampling_start = Instant::now();
     for taken in 0..plan.samples.max(1) {
         let over_budget = plan
@@ -273,6 +291,12 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         let (elapsed, batch_allocs) = timed_batch(runner, iters, plan.inject).await?;
         let recorded = runner.check_batch(iters)?;
         batches_checked += 1;
+        if let Some(batch) = runner.load() {
+            match load.as_mut() {
+                Some(total) => total.add(&batch),
+                None => load = Some(LoadTally::of(&batch)),
+            }
+        }
         sample_ns_per_op.push(elapsed.as_nanos() as f64 / ops as f64);
         if counting {
             sample_allocs_per_op.push(batch_allocs.allocs as f64 / ops as f64);
@@ -306,6 +330,7 @@ pub async fn sample<B: BatchRunner + ?Sized>(
         marginal_allocs_per_op,
         probe_ns,
         latency,
+        load,
         warmup_iters,
         batches_checked,
     })
@@ -436,5 +461,50 @@ mod tests {
         };
         let err = futures_lite::future::block_on(sample(&plan(), &mut spin)).unwrap_err();
         assert_eq!(err, "wrong answer in batch 1");
+    }
+
+    /// Issues `iters` requests per batch, one of every batch timing out.
+    struct Requests {
+        last: Option<LoadBatch>,
+    }
+
+    impl BatchRunner for Requests {
+        type Error = String;
+        fn ops_per_iter(&self) -> u64 {
+            1
+        }
+        fn run_batch(&mut self, iters: u64) -> BatchFuture<'_, String> {
+            Box::pin(async move {
+                std::thread::sleep(Duration::from_micros(20 * iters));
+                self.last = Some(LoadBatch {
+                    open_loop: true,
+                    offered_per_s: 50_000.0,
+                    requests: iters,
+                    answered: iters - 1,
+                    timed_out: 1,
+                    started_span_ns: 20_000 * (iters - 1),
+                });
+                Ok(())
+            })
+        }
+        fn check_batch(&mut self, _iters: u64) -> Result<Option<LatencyRecorder>, String> {
+            Ok(None)
+        }
+        fn load(&mut self) -> Option<LoadBatch> {
+            self.last.take()
+        }
+    }
+
+    #[test]
+    fn the_load_of_sampled_batches_is_added_up_and_warm_up_left_out() {
+        let mut requests = Requests { last: None };
+        let m = futures_lite::future::block_on(sample(&plan(), &mut requests)).unwrap();
+        let load = m.load.expect("a request-driven workload reports its load");
+        // Five samples, the first of twice the iterations.
+        assert_eq!(load.requests, 6 * m.iters_per_sample);
+        assert_eq!(load.timed_out, 5);
+        assert_eq!(load.answered, load.requests - 5);
+        assert_eq!(load.achieved_per_s(), Some(50_000.0));
+        assert!(load.open_loop);
     }
 }

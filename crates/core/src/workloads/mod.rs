@@ -55,6 +55,7 @@ registry! {
         spawn,
         cancel,
         ping_pong,
+        service,
     ],
     // Workloads that exist only to test the harness (see `fault`); not in the catalogue.
     test_only: [fault],
