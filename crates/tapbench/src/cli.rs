@@ -27,6 +27,9 @@ pub enum Command {
     },
     /// Measure the matrix (or a selection of it) and write a results file.
     Run(RunArgs),
+    /// Measure cost along one parameter (`--param n=10,100,1000`) or along worker threads
+    /// (`--threads 1,2,4`) into one results file; its report fits each line's growth.
+    Sweep(SweepArgs),
     /// Render a results file as report.md, report.html and report.csv (reads the file only).
     Report(ReportArgs),
     /// Compare two results files cell by cell: ratio of medians, rank test, allocations.
@@ -120,6 +123,76 @@ pub struct RunArgs {
     pub cell_timeout: Option<u64>,
 }
 
+/// Arguments of `sweep`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  tapbench sweep --workload interleave --param n=10,100,1000,10000
+  tapbench sweep --workload when_all --variant spawn_join --param n=1000 --threads 1,2,4 \\
+      --runtime tokio-mt,smol-mt,tokio-ct")]
+pub struct SweepArgs {
+    /// Sampling profile [default: quick, or the profile of the file given to --resume].
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Runtime configurations to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub runtime: Vec<String>,
+    /// Workloads to sweep, comma-separated (required; each must have the swept parameter).
+    #[arg(long, value_delimiter = ',')]
+    pub workload: Vec<String>,
+    /// Variants to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub variant: Vec<String>,
+    /// A parameter, `name=value` (repeatable). Exactly one may list several values,
+    /// `name=v1,v2,...`: the swept parameter, checked against its range or choices like any
+    /// value; the others are fixed as in `run`.
+    #[arg(long = "param", value_name = "NAME=VALUE[,VALUE...]")]
+    pub params: Vec<String>,
+    /// Worker threads of the multi-threaded runtimes, comma-separated: several counts sweep
+    /// them too (single-threaded runtimes run once, with 1) [default: logical CPUs].
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Vec<u16>,
+    /// Results file (default: results/sweep-<parameter>-<UTC time>.json).
+    #[arg(long, conflicts_with = "resume")]
+    pub out: Option<PathBuf>,
+    /// Processes per cell (help generated from the profiles: `plan::launches_help`).
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u16).range(1..=100),
+        help = crate::plan::launches_help(),
+        long_help = None
+    )]
+    pub launches: Option<u16>,
+    /// Do not render the report next to the results file.
+    #[arg(long)]
+    pub no_report: bool,
+    /// Complete an interrupted sweep: the same flags, and the file it was writing.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Time budget of one launch (help generated from the profiles:
+    /// `plan::cell_timeout_help`).
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
+        help = crate::plan::cell_timeout_help(),
+        long_help = None
+    )]
+    pub cell_timeout: Option<u64>,
+    /// The p99 latency, in milliseconds, under which a request-driven workload (`service`)
+    /// sustains an offered rate: the criterion of the capacity table of a sweep of `rate`
+    /// [default: 10].
+    #[arg(long, value_name = "MS", value_parser = positive_ms)]
+    pub p99_target_ms: Option<f64>,
+}
+
+/// A positive, finite number of milliseconds.
+fn positive_ms(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ms) if ms.is_finite() && ms > 0.0 => Ok(ms),
+        _ => Err(format!("`{text}` is not a positive number of milliseconds")),
+    }
+}
+
 /// Arguments of `report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -132,6 +205,10 @@ pub struct ReportArgs {
     /// Runtime the Ratio column divides by.
     #[arg(long, default_value = crate::report::DEFAULT_BASELINE)]
     pub baseline_runtime: String,
+    /// The p99 latency, in milliseconds, of the capacity table of a sweep of `rate`
+    /// [default: the one the sweep recorded, else 10].
+    #[arg(long, value_name = "MS", value_parser = positive_ms)]
+    pub p99_target_ms: Option<f64>,
 }
 
 /// Arguments of `compare`.

@@ -92,6 +92,13 @@ pub struct CellComparison {
     pub verdict: Verdict,
     /// The verdict on allocations (`slower`: more allocations).
     pub allocs: Verdict,
+    /// The verdict on the p99 latency of open-loop cells (`slower`: a longer tail); absent
+    /// for every other cell.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99: Option<Verdict>,
+    /// What the p99 judgement compared and found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p99_note: Option<String>,
     /// Why a cell was not judged or is not comparable.
     pub note: Option<String>,
 }
@@ -114,6 +121,8 @@ impl From<CellVerdict> for CellComparison {
             current_allocs_per_op: v.current_allocs_per_op,
             verdict: v.time.into(),
             allocs: v.allocs.into(),
+            p99: v.p99_note.is_some().then(|| v.p99.into()),
+            p99_note: v.p99_note,
             note: v.note,
         }
     }
@@ -197,10 +206,13 @@ pub fn markdown(cmp: &Comparison) -> String {
          current | allocs |\n|---|---:|---:|---:|---:|---|---:|---:|---|\n",
     );
     for c in &cmp.cells {
-        let verdict = match &c.note {
+        let mut verdict = match &c.note {
             Some(note) => format!("{} ({note})", c.verdict.as_str()),
             None => c.verdict.as_str().to_string(),
         };
+        if let (Some(p99), Some(note)) = (c.p99, &c.p99_note) {
+            verdict.push_str(&format!("; p99 {} ({note})", p99.as_str()));
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -259,7 +271,13 @@ pub fn csv(cmp: &Comparison) -> String {
             n(c.allocs_change),
             c.verdict.as_str(),
             c.allocs.allocs_str(),
-            quote(c.note.as_deref().unwrap_or(""))
+            quote(
+                &[c.note.as_deref(), c.p99_note.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
         );
     }
     for id in &cmp.only_in_base {

@@ -207,6 +207,12 @@ pub struct CellVerdict {
     pub allocs_exact: bool,
     /// The verdict on allocations.
     pub allocs: Judgement,
+    /// The verdict on the p99 latency of each launch, for open-loop cells (`service`): a
+    /// longer tail at the same throughput is a regression too. `NotComparable` for every
+    /// other cell.
+    pub p99: Judgement,
+    /// What the p99 judgement compared and found (open-loop cells only).
+    pub p99_note: Option<String>,
     /// Why a cell was not judged.
     pub note: Option<String>,
     /// Whether the cell measured in either run: one that measured in neither (skipped or
@@ -226,18 +232,19 @@ impl CellVerdict {
         };
         let allocs_counted =
             self.base_allocs_per_op.is_some() || self.current_allocs_per_op.is_some();
-        self.regressed() || (verdict(self.time) && (verdict(self.allocs) || !allocs_counted))
+        let p99_judged = self.p99_note.is_none() || verdict(self.p99);
+        self.regressed()
+            || (verdict(self.time) && (verdict(self.allocs) || !allocs_counted) && p99_judged)
     }
 
-    /// Whether either aspect regressed.
+    /// Whether any aspect regressed.
     pub fn regressed(&self) -> bool {
-        self.time == Judgement::Regression || self.allocs == Judgement::Regression
+        [self.time, self.allocs, self.p99].contains(&Judgement::Regression)
     }
 
-    /// Whether either aspect improved and none regressed.
+    /// Whether any aspect improved and none regressed.
     pub fn improved(&self) -> bool {
-        !self.regressed()
-            && (self.time == Judgement::Improvement || self.allocs == Judgement::Improvement)
+        !self.regressed() && [self.time, self.allocs, self.p99].contains(&Judgement::Improvement)
     }
 }
 
@@ -427,6 +434,8 @@ fn judge_cell(
         current_allocs_per_op: current.allocs_per_op,
         allocs_exact: false,
         allocs: Judgement::NotComparable,
+        p99: Judgement::NotComparable,
+        p99_note: None,
         note: None,
         applicable: true,
     };
@@ -450,166 +459,16 @@ fn judge_cell(
         return out;
     }
     if let (Some(b), Some(c)) = (&base.time_ns_per_op, &current.time_ns_per_op) {
-        let (bs, cs, compared) = rank_test_values(b, c);
-        out.compared = compared;
-        let launches = compared == "launch medians";
-        // Runs measured at different times: judge the launches that ran in the machine's
-        // fastest state, where both runs have enough of them.
-        let same_state = (launches && !interleaved)
-            .then(|| fast_state_launches(b, c))
-            .flatten();
-        let mut state_note = None;
-        let (bs, cs) = match &same_state {
-            Some(kept) => {
-                state_note = Some(format!(
-                    "{} and {} of {} and {} launches judged: the others ran while the \
-                     machine-speed probe was more than {:.0}% slower than its fastest",
-                    kept.base.len(),
-                    kept.current.len(),
-                    bs.len(),
-                    cs.len(),
-                    100.0 * PROBE_STEP
-                ));
-                (kept.base.as_slice(), kept.current.as_slice())
-            }
-            None => (bs, cs),
-        };
-        let median = |v: &[f64]| summarize(v).map(|s| s.median);
-        let (Some(bm), Some(cm)) = (median(bs), median(cs)) else {
-            return out;
-        };
-        out.ratio = (bm > 0.0).then(|| cm / bm);
-        out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
-        // Interleaved launches in pairs: judge the pairs' log-ratios, which the pairing
-        // frees of whatever state the machine was in at each pass.
-        let mut diff = cm - bm;
-        let mut pairs_note = None;
-        if interleaved && b.launch_medians.len() >= MIN_PAIRS && bm > 0.0 {
-            if let Some((log_ratios, all)) = paired_log_ratios(b, c) {
-                if let (Some(stats), Some(test)) = (
-                    summarize(&log_ratios).filter(|s| s.median.is_finite()),
-                    sign_test(&log_ratios),
-                ) {
-                    let ratio = stats.median.exp();
-                    out.compared = "paired launches";
-                    out.ratio = Some(ratio);
-                    out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
-                    out.p_value = Some(test.p_value);
-                    diff = bm * (ratio - 1.0);
-                    if log_ratios.len() < all {
-                        pairs_note = Some(format!(
-                            "{} of {all} launch pairs judged: the others' probe times differ \
-                             by more than {:.0}%",
-                            log_ratios.len(),
-                            100.0 * PROBE_STEP
-                        ));
-                    }
-                } else {
-                    // Every pair measured exactly the same: no change to find.
-                    out.compared = "paired launches";
-                    out.ratio = Some(1.0);
-                    out.p_value = Some(1.0);
-                    diff = 0.0;
-                }
-            }
-        }
-        // The smallest change that counts: threshold and noise floor, and for runs measured
-        // at different times the run-to-run spread either run showed.
-        let multimodal = is_bimodal(bs) || is_bimodal(cs);
-        // Two runs whose launches separate completely need no spread rule: every launch of
-        // one is beyond every launch of the other.
-        let separate = !interleaved && launches && multimodal && separated(b, c);
-        // Too few launches in a common state, and the runs' probes differ: the machine,
-        // not the code, may be what moved.
-        let other_state = (!interleaved && launches && !separate && same_state.is_none())
-            .then(|| different_states(b, c))
-            .flatten();
-        let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
-        if !interleaved && !separate {
-            margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
-        }
-        out.detectable_ns = Some(margin);
-        out.time = if !launches && !interleaved {
-            // One launch a side: a verdict only beyond the single-launch bound, on the time
-            // in units of the machine-speed probe where both launches timed it.
-            let (ratio, normalised) = single_launch_ratio(b, c);
-            let bound = single_launch_bound(b, c);
-            // No rank test: samples of one process a side carry no launch-to-launch noise.
-            out.p_value = None;
-            out.detectable_ns = Some(bm * (bound - 1.0));
-            out.ratio = ratio.or(out.ratio);
-            let units = if normalised {
-                "time in units of the machine-speed probe"
-            } else {
-                "raw time: a run without probe times"
-            };
-            match ratio {
-                Some(r) if r > bound && cm - bm > options.noise_ns => {
-                    out.note = Some(format!(
-                        "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
-                         bound of {bound:.1}x"
-                    ));
-                    Judgement::Regression
-                }
-                Some(r) if r < 1.0 / bound && bm - cm > options.noise_ns => {
-                    out.note = Some(format!(
-                        "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
-                         bound of {bound:.1}x"
-                    ));
-                    Judgement::Improvement
-                }
-                Some(r) => {
-                    out.note = Some(format!(
-                        "one launch per cell: {r:.2}x ({units}) is within the single-launch \
-                         bound of {bound:.1}x, where launches of the same code differ too; only \
-                         a larger change could show (measure both runs with --launches 10, or \
-                         interleaved, to judge smaller ones)"
-                    ));
-                    Judgement::Unchanged
-                }
-                None => Judgement::NotComparable,
-            }
-        } else if let Some((bp, cp)) = other_state {
-            out.note = Some(format!(
-                "the runs measured in different states of the machine: median probe {:.0} us \
-                 against {:.0} us, too few launches in a common state",
-                bp / 1e3,
-                cp / 1e3
-            ));
-            Judgement::StateNotJudged
-        } else if multimodal && !interleaved && !separate {
-            out.note = Some("multimodal samples: not judged".into());
-            Judgement::MultimodalNotJudged
-        } else {
-            out.note = if separate {
-                Some(
-                    "multimodal launches, judged: every launch of one run is beyond every \
-                     launch of the other, in time and in units of the machine-speed probe"
-                        .into(),
-                )
-            } else {
-                pairs_note.or(state_note)
-            };
-            if multimodal && interleaved {
-                let multimodal = "multimodal launches, judged: the runs were interleaved";
-                out.note = Some(match out.note.take() {
-                    Some(pairs) => format!("{multimodal}; {pairs}"),
-                    None => multimodal.into(),
-                });
-            }
-            let threshold = 1.0 + options.threshold_pct / 100.0;
-            match (out.ratio, out.p_value) {
-                (Some(r), Some(p)) if p < alpha && r > threshold && diff > margin => {
-                    Judgement::Regression
-                }
-                (Some(r), Some(p)) if p < alpha && r < 1.0 / threshold && -diff > margin => {
-                    Judgement::Improvement
-                }
-                (Some(_), Some(_)) => Judgement::Unchanged,
-                _ => Judgement::NotComparable,
-            }
-        };
+        let time = judge_series(b, c, options, interleaved, alpha);
+        out.compared = time.compared;
+        out.ratio = time.ratio;
+        out.ratio_ci95 = time.ratio_ci95;
+        out.p_value = time.p_value;
+        out.detectable_ns = time.detectable_ns;
+        out.note = time.note;
+        out.time = time.judgement;
     }
+    (out.p99, out.p99_note) = judge_p99(base, current, options, interleaved, alpha);
     let one_launch_stored = !interleaved
         && out.compared == "samples"
         && base.time_ns_per_op.is_some()
@@ -617,6 +476,258 @@ fn judge_cell(
     (out.allocs_exact, out.allocs) =
         judge_allocs(base, current, options.alloc_tolerance, one_launch_stored);
     out
+}
+
+/// The verdict on one measured series of a cell: its time per operation, or the p99
+/// latency of its launches.
+#[derive(Debug, Clone, PartialEq)]
+struct SeriesVerdict {
+    ratio: Option<f64>,
+    ratio_ci95: Option<[f64; 2]>,
+    p_value: Option<f64>,
+    compared: &'static str,
+    judgement: Judgement,
+    detectable_ns: Option<f64>,
+    note: Option<String>,
+}
+
+/// Judges the series `c` against `b` by the rules of the module's doc (paired launches,
+/// launch medians, or one launch a side).
+fn judge_series(
+    b: &TimeNsPerOp,
+    c: &TimeNsPerOp,
+    options: Policy,
+    interleaved: bool,
+    alpha: f64,
+) -> SeriesVerdict {
+    let mut out = SeriesVerdict {
+        ratio: None,
+        ratio_ci95: None,
+        p_value: None,
+        compared: "samples",
+        judgement: Judgement::NotComparable,
+        detectable_ns: None,
+        note: None,
+    };
+    let (bs, cs, compared) = rank_test_values(b, c);
+    out.compared = compared;
+    let launches = compared == "launch medians";
+    // Runs measured at different times: judge the launches that ran in the machine's
+    // fastest state, where both runs have enough of them.
+    let same_state = (launches && !interleaved)
+        .then(|| fast_state_launches(b, c))
+        .flatten();
+    let mut state_note = None;
+    let (bs, cs) = match &same_state {
+        Some(kept) => {
+            state_note = Some(format!(
+                "{} and {} of {} and {} launches judged: the others ran while the \
+                 machine-speed probe was more than {:.0}% slower than its fastest",
+                kept.base.len(),
+                kept.current.len(),
+                bs.len(),
+                cs.len(),
+                100.0 * PROBE_STEP
+            ));
+            (kept.base.as_slice(), kept.current.as_slice())
+        }
+        None => (bs, cs),
+    };
+    let median = |v: &[f64]| summarize(v).map(|s| s.median);
+    let (Some(bm), Some(cm)) = (median(bs), median(cs)) else {
+        return out;
+    };
+    out.ratio = (bm > 0.0).then(|| cm / bm);
+    out.p_value = mann_whitney_u(bs, cs).map(|r| r.p_value);
+    // Interleaved launches in pairs: judge the pairs' log-ratios, which the pairing
+    // frees of whatever state the machine was in at each pass.
+    let mut diff = cm - bm;
+    let mut pairs_note = None;
+    if interleaved && b.launch_medians.len() >= MIN_PAIRS && bm > 0.0 {
+        if let Some((log_ratios, all)) = paired_log_ratios(b, c) {
+            if let (Some(stats), Some(test)) = (
+                summarize(&log_ratios).filter(|s| s.median.is_finite()),
+                sign_test(&log_ratios),
+            ) {
+                let ratio = stats.median.exp();
+                out.compared = "paired launches";
+                out.ratio = Some(ratio);
+                out.ratio_ci95 = Some([stats.ci95_low.exp(), stats.ci95_high.exp()]);
+                out.p_value = Some(test.p_value);
+                diff = bm * (ratio - 1.0);
+                if log_ratios.len() < all {
+                    pairs_note = Some(format!(
+                        "{} of {all} launch pairs judged: the others' probe times differ \
+                         by more than {:.0}%",
+                        log_ratios.len(),
+                        100.0 * PROBE_STEP
+                    ));
+                }
+            } else {
+                // Every pair measured exactly the same: no change to find.
+                out.compared = "paired launches";
+                out.ratio = Some(1.0);
+                out.p_value = Some(1.0);
+                diff = 0.0;
+            }
+        }
+    }
+    // The smallest change that counts: threshold and noise floor, and for runs measured
+    // at different times the run-to-run spread either run showed.
+    let multimodal = is_bimodal(bs) || is_bimodal(cs);
+    // Two runs whose launches separate completely need no spread rule: every launch of
+    // one is beyond every launch of the other.
+    let separate = !interleaved && launches && multimodal && separated(b, c);
+    // Too few launches in a common state, and the runs' probes differ: the machine,
+    // not the code, may be what moved.
+    let other_state = (!interleaved && launches && !separate && same_state.is_none())
+        .then(|| different_states(b, c))
+        .flatten();
+    let mut margin = (bm * options.threshold_pct / 100.0).max(options.noise_ns);
+    if !interleaved && !separate {
+        margin = margin.max(run_to_run_spread(bs)).max(run_to_run_spread(cs));
+    }
+    out.detectable_ns = Some(margin);
+    out.judgement = if !launches && !interleaved {
+        // One launch a side: a verdict only beyond the single-launch bound, on the time
+        // in units of the machine-speed probe where both launches timed it.
+        let (ratio, normalised) = single_launch_ratio(b, c);
+        let bound = single_launch_bound(b, c);
+        // No rank test: samples of one process a side carry no launch-to-launch noise.
+        out.p_value = None;
+        out.detectable_ns = Some(bm * (bound - 1.0));
+        out.ratio = ratio.or(out.ratio);
+        let units = if normalised {
+            "time in units of the machine-speed probe"
+        } else {
+            "raw time: a run without probe times"
+        };
+        match ratio {
+            Some(r) if r > bound && cm - bm > options.noise_ns => {
+                out.note = Some(format!(
+                    "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
+                     bound of {bound:.1}x"
+                ));
+                Judgement::Regression
+            }
+            Some(r) if r < 1.0 / bound && bm - cm > options.noise_ns => {
+                out.note = Some(format!(
+                    "one launch per cell: {r:.2}x ({units}) is beyond the single-launch \
+                     bound of {bound:.1}x"
+                ));
+                Judgement::Improvement
+            }
+            Some(r) => {
+                out.note = Some(format!(
+                    "one launch per cell: {r:.2}x ({units}) is within the single-launch \
+                     bound of {bound:.1}x, where launches of the same code differ too; only \
+                     a larger change could show (measure both runs with --launches 10, or \
+                     interleaved, to judge smaller ones)"
+                ));
+                Judgement::Unchanged
+            }
+            None => Judgement::NotComparable,
+        }
+    } else if let Some((bp, cp)) = other_state {
+        out.note = Some(format!(
+            "the runs measured in different states of the machine: median probe {:.0} us \
+             against {:.0} us, too few launches in a common state",
+            bp / 1e3,
+            cp / 1e3
+        ));
+        Judgement::StateNotJudged
+    } else if multimodal && !interleaved && !separate {
+        out.note = Some("multimodal samples: not judged".into());
+        Judgement::MultimodalNotJudged
+    } else {
+        out.note = if separate {
+            Some(
+                "multimodal launches, judged: every launch of one run is beyond every \
+                 launch of the other, in time and in units of the machine-speed probe"
+                    .into(),
+            )
+        } else {
+            pairs_note.or(state_note)
+        };
+        if multimodal && interleaved {
+            let multimodal = "multimodal launches, judged: the runs were interleaved";
+            out.note = Some(match out.note.take() {
+                Some(pairs) => format!("{multimodal}; {pairs}"),
+                None => multimodal.into(),
+            });
+        }
+        let threshold = 1.0 + options.threshold_pct / 100.0;
+        match (out.ratio, out.p_value) {
+            (Some(r), Some(p)) if p < alpha && r > threshold && diff > margin => {
+                Judgement::Regression
+            }
+            (Some(r), Some(p)) if p < alpha && r < 1.0 / threshold && -diff > margin => {
+                Judgement::Improvement
+            }
+            (Some(_), Some(_)) => Judgement::Unchanged,
+            _ => Judgement::NotComparable,
+        }
+    };
+    out
+}
+
+/// Each launch's p99 latency of an open-loop cell as a series the time rules judge: one
+/// value per launch, with the launches' machine-speed probe times. `None` for a cell
+/// that is not open loop or lacks its launches' p99.
+fn p99_series(cell: &CellResult) -> Option<TimeNsPerOp> {
+    let load = cell.load.as_ref().filter(|l| l.open_loop)?;
+    let p99: Vec<f64> = load.launch_p99_ns.iter().map(|v| *v as f64).collect();
+    if p99.is_empty() {
+        return None;
+    }
+    let probe_ns = cell
+        .time_ns_per_op
+        .as_ref()
+        .map(|t| t.probe_ns.clone())
+        .filter(|p| p.len() == p99.len())
+        .unwrap_or_default();
+    let medians = if p99.len() > 1 {
+        p99.clone()
+    } else {
+        Vec::new()
+    };
+    crate::launches::time_per_op(p99, medians, probe_ns)
+}
+
+/// The verdict on the p99 latency of an open-loop cell (a runtime change that keeps the
+/// throughput and doubles the tail is a regression), judged by the same rules as time
+/// over each launch's p99, with a note saying what moved. `NotComparable` and no note for
+/// cells that are not open loop on both sides.
+fn judge_p99(
+    base: &CellResult,
+    current: &CellResult,
+    options: Policy,
+    interleaved: bool,
+    alpha: f64,
+) -> (Judgement, Option<String>) {
+    if base.status != Status::Ok || current.status != Status::Ok {
+        return (Judgement::NotComparable, None);
+    }
+    let (Some(b), Some(c)) = (p99_series(base), p99_series(current)) else {
+        return (Judgement::NotComparable, None);
+    };
+    let p99 = judge_series(&b, &c, options, interleaved, alpha);
+    let what = match p99.compared {
+        "launch medians" => "of each launch",
+        "paired launches" => "of paired launches",
+        _ => "of one launch a side",
+    };
+    let mut note = format!("p99 {what}");
+    if let Some(r) = p99.ratio {
+        note.push_str(&format!(": {r:.2}x"));
+    }
+    if let Some(p) = p99.p_value {
+        note.push_str(&format!(", p = {p:.3}"));
+    }
+    if let Some(more) = p99.note {
+        note.push_str(&format!(" ({more})"));
+    }
+    (p99.judgement, Some(note))
 }
 
 /// The launches of two runs measured at different times that ran in the machine's fastest

@@ -93,7 +93,12 @@ pub fn add_launch(so_far: CellResult, launch: CellResult) -> CellResult {
         Vec::new()
     };
     let latency = merge_latency(&so_far, &launch);
+    let load = match (&so_far.load, &launch.load) {
+        (Some(a), Some(b)) => Some(a.merge(b)),
+        (a, b) => a.clone().or_else(|| b.clone()),
+    };
     let mut merged = so_far;
+    merged.load = load;
     (merged.latency_ns, merged.latency_histogram) = latency;
     merged.time_ns_per_op = time_per_op(pooled, medians, probe_ns);
     merged.throughput_ops_per_s = throughput(&merged.time_ns_per_op);
@@ -143,6 +148,7 @@ pub fn latency_ns(recorder: &LatencyRecorder) -> Option<LatencyNs> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::LoadResult;
     use crate::results::ResultsFile;
 
     fn launch(samples: &[f64], allocs: f64) -> CellResult {
@@ -210,6 +216,39 @@ mod tests {
         let mixed = add_launch(old.clone(), with_latency(1_000_000, 1_000));
         assert_eq!(mixed.latency_ns, old.latency_ns);
         assert_eq!(mixed.latency_histogram, None);
+    }
+
+    #[test]
+    fn the_load_of_launches_is_pooled_and_each_launch_keeps_its_p99() {
+        let with_load = |span_ms: u64, timed_out: u64, p99: u64| {
+            let mut cell = launch(&[10.0, 11.0], 1.0);
+            cell.load = Some(LoadResult {
+                open_loop: true,
+                offered_per_s: 1000.0,
+                achieved_per_s: Some(399.0 * 1e3 / span_ms as f64),
+                requests: 400,
+                answered: 400 - timed_out,
+                timed_out,
+                intervals: 399,
+                started_span_ns: span_ms * 1_000_000,
+                launch_p99_ns: vec![p99],
+            });
+            cell
+        };
+        let merged = add_launch(with_load(399, 0, 2_000), with_load(798, 4, 9_000));
+        let load = merged.load.unwrap();
+        assert_eq!(
+            (load.requests, load.answered, load.timed_out),
+            (800, 796, 4)
+        );
+        // 798 intervals over 1.197 s.
+        assert!(
+            (load.achieved_per_s.unwrap() - 666.67).abs() < 0.01,
+            "{load:?}"
+        );
+        assert!((load.achieved_share().unwrap() - 0.6667).abs() < 0.001);
+        assert_eq!(load.timed_out_share(), 0.005);
+        assert_eq!(load.launch_p99_ns, vec![2_000, 9_000]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! tapbench list
 //! tapbench run --profile smoke
 //! tapbench run --runtime tokio-mt,smol-mt --workload when_all --param n=1000
+//! tapbench sweep --workload interleave --param n=10,100,1000,10000
 //! ```
 //!
 //! Exit codes: 0 success; 1 a performance gate found a regression; 2 bad input or an error
@@ -31,6 +32,7 @@ mod run;
 mod runner;
 mod schedule;
 mod store;
+mod sweep;
 mod table;
 
 use std::process::ExitCode;
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Cell { lockstep } => return runner::child_main(lockstep),
         Command::List { format } => cmd::list::run(format),
         Command::Run(args) => cmd::run::run(args),
+        Command::Sweep(args) => cmd::sweep::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Compare(args) => cmd::compare::run(args),
         Command::Gate(args) => cmd::gate::run(args),

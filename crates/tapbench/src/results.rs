@@ -17,10 +17,13 @@ use tapbench_core::Params;
 /// one interleaved gate run; files without it were measured on their own. Version 4 added
 /// `latency_histogram`, the HDR histogram of every launch merged, so that `latency_ns`
 /// covers all launches; without it (older files) `latency_ns` is the first launch's.
-pub const SCHEMA_VERSION: u32 = 4;
+/// Version 5 added `sweep`, which marks the file of a `tapbench sweep` (the parameter and
+/// thread counts swept); in a sweep of thread counts the cells of multi-threaded runtimes
+/// carry `/threads=N` at the end of their ids. Files without it are plain runs.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The schema versions this build reads.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 4] = [1, 2, 3, 4];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 5] = [1, 2, 3, 4, 5];
 
 /// A whole results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +52,9 @@ pub struct ResultsFile {
     /// launches ran in pairs with those of the other side's file, back to back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interleaved: Option<Interleaved>,
+    /// Set when the file was written by `tapbench sweep`: what it swept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
     /// One entry per cell, in plan order.
     pub cells: Vec<CellResult>,
 }
@@ -75,6 +81,7 @@ impl ResultsFile {
             launches,
             injected,
             interleaved: None,
+            sweep: None,
             cells: Vec::new(),
         }
     }
@@ -102,6 +109,63 @@ pub struct Env {
     pub load_average: Option<[f64; 3]>,
     /// CPU frequency governor, when readable.
     pub cpu_governor: Option<String>,
+}
+
+/// The p99 target of a capacity table when neither the results file nor the reader names
+/// one, in milliseconds.
+pub const DEFAULT_P99_TARGET_MS: f64 = 10.0;
+
+impl ResultsFile {
+    /// The p99 latency under which a request-driven cell sustains its offered rate, in
+    /// nanoseconds: the one the sweep recorded (`tapbench sweep --p99-target-ms`), else
+    /// [`DEFAULT_P99_TARGET_MS`].
+    pub fn p99_target_ns(&self) -> f64 {
+        self.sweep
+            .as_ref()
+            .and_then(|s| s.p99_target_ms)
+            .unwrap_or(DEFAULT_P99_TARGET_MS)
+            * 1e6
+    }
+}
+
+/// What a `tapbench sweep` swept: one workload parameter over a list of values, worker
+/// threads over a list of counts, or both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// The swept workload parameter (`n`), absent in a sweep of thread counts only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// Its values, in the order given (as in cell ids: `10`, `1000`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    /// Worker threads of the multi-threaded runtimes, in the order given; empty when the
+    /// threads were not swept (then `env.threads` applies). Single-threaded runtimes run
+    /// once, with 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<usize>,
+    /// The p99 latency a request-driven workload must stay under to sustain an offered
+    /// rate, in milliseconds (`--p99-target-ms`; the capacity table's criterion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_target_ms: Option<f64>,
+}
+
+impl Sweep {
+    /// The swept dimensions in words: "n over 10, 100, 1000; threads over 1, 2".
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(param) = &self.param {
+            parts.push(format!("{param} over {}", self.values.join(", ")));
+        }
+        if !self.threads.is_empty() {
+            let threads: Vec<String> = self.threads.iter().map(usize::to_string).collect();
+            parts.push(format!(
+                "threads over {} (single-threaded runtimes once, with 1)",
+                threads.join(", ")
+            ));
+        }
+        parts.join("; ")
+    }
 }
 
 /// One side of an interleaved run.
@@ -223,6 +287,69 @@ pub struct LatencyNs {
     pub count: u64,
 }
 
+/// The load a request-driven cell offered and what its runtime achieved, over every launch
+/// (see `tapbench_measure::LoadTally`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadResult {
+    /// Requests issued at their intended start times whatever happened before (open loop),
+    /// or by clients that each waited for an answer before the next request (closed loop:
+    /// its latencies are measured from the actual send and miss a stall's queue).
+    pub open_loop: bool,
+    /// The rate the schedule asked for, requests per second.
+    pub offered_per_s: f64,
+    /// The rate at which the runtime started requests: intervals between request starts
+    /// over their time, every launch pooled.
+    pub achieved_per_s: Option<f64>,
+    /// Requests issued.
+    pub requests: u64,
+    /// Requests answered in time.
+    pub answered: u64,
+    /// Requests answered with "timed out".
+    pub timed_out: u64,
+    /// Intervals between request starts (`requests - 1` per schedule).
+    pub intervals: u64,
+    /// Their nanoseconds.
+    pub started_span_ns: u64,
+    /// Each launch's own p99 latency, in launch order: what the gate pairs.
+    pub launch_p99_ns: Vec<u64>,
+}
+
+impl LoadResult {
+    /// The achieved rate as a share of the offered one.
+    pub fn achieved_share(&self) -> Option<f64> {
+        let achieved = self.achieved_per_s?;
+        (self.offered_per_s > 0.0).then(|| achieved / self.offered_per_s)
+    }
+
+    /// The share of requests that timed out.
+    pub fn timed_out_share(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.timed_out as f64 / self.requests as f64
+        }
+    }
+
+    /// Two parts of a cell's launches together.
+    pub fn merge(&self, more: &LoadResult) -> LoadResult {
+        let intervals = self.intervals + more.intervals;
+        let started_span_ns = self.started_span_ns + more.started_span_ns;
+        LoadResult {
+            open_loop: self.open_loop,
+            offered_per_s: self.offered_per_s,
+            achieved_per_s: (intervals > 0 && started_span_ns > 0)
+                .then(|| intervals as f64 * 1e9 / started_span_ns as f64),
+            requests: self.requests + more.requests,
+            answered: self.answered + more.answered,
+            timed_out: self.timed_out + more.timed_out,
+            intervals,
+            started_span_ns,
+            launch_p99_ns: [self.launch_p99_ns.clone(), more.launch_p99_ns.clone()].concat(),
+        }
+    }
+}
+
 /// One cell: a workload variant with parameters, on one runtime configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -269,6 +396,10 @@ pub struct CellResult {
     /// V2 compressed format, base64 (see `tapbench_measure::LatencyRecorder::encode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_histogram: Option<String>,
+    /// For request-driven workloads (`service`): the load offered and achieved, over every
+    /// launch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadResult>,
     /// Whether the workload's answer was checked in the measured run.
     pub verified: bool,
     /// Wall-clock seconds the cell took, runtime start-up and warm-up included.

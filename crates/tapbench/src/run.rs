@@ -10,7 +10,7 @@ use tapbench_core::workloads::fault::FAULTS_SWITCH;
 
 use crate::cli::RunArgs;
 use crate::plan::{self, LaunchPlan, PlannedCell, Profile, Selection};
-use crate::results::{Injected, ResultsFile, Status};
+use crate::results::{Injected, ResultsFile, Status, Sweep};
 use crate::schedule::measure_cells;
 use crate::{env, output, store, table};
 
@@ -33,10 +33,43 @@ pub struct RunSummary {
 /// resume, an unwritable output path) before anything runs, or a results file that can no
 /// longer be written.
 pub fn run(args: RunArgs) -> Result<RunSummary> {
+    run_planned(args, None, plan::plan)
+}
+
+/// Runs the cells `plan_cells` makes of the selection of `args` (or, with `--resume`, those
+/// of them missing from the file) into one results file: `run`, and `sweep` (which plans
+/// one selection per swept value and records `sweep` in the file).
+///
+/// # Errors
+///
+/// As [`run`]; and resuming a file that is not the same sweep.
+pub fn run_planned(
+    args: RunArgs,
+    sweep: Option<Sweep>,
+    plan_cells: impl FnOnce(&Selection) -> Result<Vec<PlannedCell>>,
+) -> Result<RunSummary> {
+    let command = if sweep.is_some() { "sweep" } else { "run" };
     let resumed = match &args.resume {
         Some(path) => Some(store::read_results(path)?),
         None => None,
     };
+    if let Some(file) = &resumed {
+        // Before the other flags: a sweep's --threads are not the file's `env.threads`.
+        if file.sweep != sweep {
+            let what = |s: &Option<Sweep>| {
+                s.as_ref().map_or_else(
+                    || "a plain run (no sweep)".to_string(),
+                    |s| format!("a sweep of {}", s.describe()),
+                )
+            };
+            bail!(
+                "conflicting flags: {} holds {}, these flags ask for {}",
+                args.resume.as_deref().unwrap_or(Path::new("")).display(),
+                what(&file.sweep),
+                what(&sweep)
+            );
+        }
+    }
     let profile = match (&resumed, args.profile) {
         (Some(file), given) => {
             let profile = Profile::from_name(&file.profile).ok_or_else(|| {
@@ -87,7 +120,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         memory_limit: env::available_memory_bytes(),
         test_workloads: std::env::var(FAULTS_SWITCH).is_ok_and(|v| v == "1"),
     };
-    let mut cells = plan::plan(&selection)?;
+    let mut cells = plan_cells(&selection)?;
     let injection = tapbench_measure::Injection {
         delay_ns_per_op: args.inject_delay_ns,
         allocs_per_op: args.inject_allocs,
@@ -113,16 +146,21 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
         }
         None => {
             let created_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+            let prefix = match &sweep {
+                Some(s) => format!("sweep-{}", s.param.as_deref().unwrap_or("threads")),
+                None => profile.as_str().to_string(),
+            };
             let path = args
                 .out
-                .unwrap_or_else(|| store::default_path(profile.as_str(), &created_at));
-            let results = ResultsFile::new(
+                .unwrap_or_else(|| store::default_path(&prefix, &created_at));
+            let mut results = ResultsFile::new(
                 created_at,
                 profile.as_str(),
                 env::capture(threads),
                 launches,
                 Injected::of(injection),
             );
+            results.sweep = sweep;
             (path, results)
         }
     };
@@ -158,7 +196,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
     if !args.no_report && !results.cells.is_empty() {
         let dir = crate::report::default_dir(&path);
         let written =
-            crate::report::write_reports(&results, crate::report::DEFAULT_BASELINE, &dir)?;
+            crate::report::write_reports(&results, crate::report::DEFAULT_BASELINE, None, &dir)?;
         summary.push_str(&format!(
             "Report: {}\n",
             written
@@ -171,7 +209,7 @@ pub fn run(args: RunArgs) -> Result<RunSummary> {
     if interrupted {
         eprintln!(
             "interrupted: {} finished cells are saved; complete the run with \
-             `tapbench run --resume {}` (and the same selection flags)",
+             `tapbench {command} --resume {}` (and the same selection flags)",
             results.cells.len(),
             path.display()
         );

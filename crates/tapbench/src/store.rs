@@ -240,6 +240,7 @@ mod tests {
             launches: 1,
             injected: None,
             interleaved: None,
+            sweep: None,
             cells: vec![],
         }
     }

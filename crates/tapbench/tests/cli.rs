@@ -154,8 +154,8 @@ fn unreadable_results_files_get_one_line_naming_the_file() {
         ("array.json", "[1, 2]", "schema_version"),
         (
             "future.json",
-            r#"{"schema_version": 5, "cells": []}"#,
-            "unknown schema_version 5",
+            r#"{"schema_version": 6, "cells": []}"#,
+            "unknown schema_version 6",
         ),
         (
             "old.json",
@@ -595,7 +595,7 @@ fn results_files_have_every_field() {
     ] {
         assert!(!v[field].is_null(), "missing {field}");
     }
-    assert_eq!(v["schema_version"], 4);
+    assert_eq!(v["schema_version"], 5);
     for field in ["os", "cpu_model", "logical_cpus", "rustc", "runtime_crates"] {
         assert!(!v["env"][field].is_null(), "missing env.{field}");
     }

@@ -9,6 +9,7 @@ pub mod list;
 pub mod report;
 pub mod run;
 pub mod show;
+pub mod sweep;
 
 /// How a command ended, when it did not fail with an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

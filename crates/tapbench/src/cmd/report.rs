@@ -24,7 +24,12 @@ pub fn run(args: ReportArgs) -> Result<Done> {
     };
     let results = store::read_results(&input)?;
     let out_dir = args.out_dir.unwrap_or_else(|| report::default_dir(&input));
-    let written = report::write_reports(&results, &args.baseline_runtime, &out_dir)?;
+    let written = report::write_reports(
+        &results,
+        &args.baseline_runtime,
+        args.p99_target_ms,
+        &out_dir,
+    )?;
     let mut paths = String::new();
     for path in &written {
         paths.push_str(&format!("{}\n", path.display()));

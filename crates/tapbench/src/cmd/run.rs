@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use super::Done;
 use crate::cli::RunArgs;
-use crate::run;
+use crate::run::{self, RunSummary};
 
 /// Runs the selection (see [`run::run`]).
 ///
@@ -12,8 +12,12 @@ use crate::run;
 ///
 /// Bad input before anything runs, or a results file that can no longer be written.
 pub fn run(args: RunArgs) -> Result<Done> {
-    let summary = run::run(args)?;
-    Ok(if summary.interrupted {
+    Ok(ended(&run::run(args)?))
+}
+
+/// How a run (or a sweep) ended, saying where the reasons of failed cells are.
+pub fn ended(summary: &RunSummary) -> Done {
+    if summary.interrupted {
         Done::Interrupted
     } else if summary.failed > 0 {
         eprintln!(
@@ -24,5 +28,5 @@ pub fn run(args: RunArgs) -> Result<Done> {
         Done::CellsFailed
     } else {
         Done::Success
-    })
+    }
 }

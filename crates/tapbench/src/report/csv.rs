@@ -36,6 +36,11 @@ pub const HEADER: &[&str] = &[
     "latency_p999_ns",
     "latency_max_ns",
     "latency_count",
+    "load_loop",
+    "offered_per_s",
+    "achieved_per_s",
+    "requests",
+    "timed_out",
     "wall_s",
     "error",
 ];
@@ -58,6 +63,7 @@ impl Renderer for Csv {
         for cell in &model.results.cells {
             let t = cell.time_ns_per_op.as_ref();
             let l = cell.latency_ns.as_ref();
+            let load = cell.load.as_ref();
             let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
             let int = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
             let fields = [
@@ -87,6 +93,13 @@ impl Renderer for Csv {
                 int(l.map(|l| l.p999)),
                 int(l.map(|l| l.max)),
                 int(l.map(|l| l.count)),
+                load.map(|l| if l.open_loop { "open" } else { "closed" })
+                    .unwrap_or_default()
+                    .to_string(),
+                num(load.map(|l| l.offered_per_s)),
+                num(load.and_then(|l| l.achieved_per_s)),
+                int(load.map(|l| l.requests)),
+                int(load.map(|l| l.timed_out)),
                 format!("{}", cell.wall_s),
                 cell.error.clone().unwrap_or_default(),
             ];

@@ -4,11 +4,13 @@ use std::fmt::Write;
 
 use super::charts::{self, Chart, SweepChart};
 use super::format::{escape, format_count, format_duration_ns};
-use super::growth::{growth_table, how_to_read, Growth};
+use super::growth::{cost_table, cost_table_intro, growth_table, how_to_read, Growth};
+use super::load;
 use super::model::{Model, Renderer, Section};
 use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
 use super::views::{section_views, SectionView};
+use crate::results::Sweep;
 
 /// The HTML report.
 pub struct Html;
@@ -185,7 +187,11 @@ pub fn render(model: &Model<'_>) -> anyhow::Result<String> {
     out.push_str(&table(&tables::runtimes_table(model)));
 
     for section in &model.sections {
-        out.push_str(&workload_section(section)?);
+        out.push_str(&workload_section(
+            section,
+            results.sweep.as_ref(),
+            model.p99_target_ns,
+        )?);
         for v in section_views(model, section) {
             out.push_str(&view(section, &v)?);
         }
@@ -320,7 +326,11 @@ fn view(section: &Section<'_>, view: &SectionView<'_>) -> anyhow::Result<String>
     Ok(out)
 }
 
-fn workload_section(section: &Section<'_>) -> anyhow::Result<String> {
+fn workload_section(
+    section: &Section<'_>,
+    sweep: Option<&Sweep>,
+    p99_target_ns: f64,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -354,10 +364,46 @@ fn workload_section(section: &Section<'_>) -> anyhow::Result<String> {
         out.push_str("<h3>Latency percentiles</h3>\n");
         out.push_str(&figure(&chart));
     }
+    if let Some(t) = load::load_table(section) {
+        let _ = writeln!(
+            out,
+            "<h3>Latency under load</h3>\n<p>{}</p>",
+            escape(load::LOAD_INTRO)
+        );
+        out.push_str(&table(&t));
+    }
+    if let Some(chart) = charts::load_chart(section)? {
+        out.push_str("<h3>p99 latency against offered load</h3>\n");
+        out.push_str(&figure(&chart));
+        if let Some(t) = load::p99_by_rate_table(section) {
+            out.push_str(&table(&t));
+        }
+    }
+    let capacities = load::capacities(section, p99_target_ns);
+    if !capacities.is_empty() {
+        let _ = writeln!(
+            out,
+            "<h3>Capacity</h3>\n<p>{}</p>",
+            escape(&load::capacity_intro(p99_target_ns))
+        );
+        out.push_str(&table(&load::capacity_table(&capacities)));
+    }
     for sweep in charts::sweep_charts(section)? {
         let _ = writeln!(out, "<h3>Cost against {}</h3>", escape(&sweep.param));
         out.push_str(&figure(&sweep.chart));
         out.push_str(&growth(&sweep));
+    }
+    for param in &section.swept {
+        if let Some(costs) = cost_table(section, param) {
+            let intro = cost_table_intro(param, sweep);
+            let _ = writeln!(
+                out,
+                "<h3>Cost against {} (swept)</h3>\n<p>{}</p>",
+                escape(param),
+                escape(&intro)
+            );
+            out.push_str(&table(&costs));
+        }
     }
     out.push_str("<h3>All measurements</h3>\n");
     out.push_str(&table(&tables::workload_table(section)));

@@ -2,8 +2,9 @@
 
 use std::fmt::Write;
 
-use super::growth::{growth_table, how_to_read, section_growth};
-use super::model::{Model, Renderer};
+use super::growth::{cost_table, cost_table_intro, growth_table, how_to_read, section_growth};
+use super::load;
+use super::model::{Model, Renderer, Section};
 use super::summary::{Summary, HOW_LEADERS_ARE_CHOSEN};
 use super::tables::{self, Table};
 use super::views::{section_views, SectionView};
@@ -111,6 +112,31 @@ fn view(out: &mut String, view: &SectionView<'_>) {
     }
 }
 
+/// Latency under load, the p99 against the offered rate and the capacity table, where the
+/// section has them.
+fn load_tables(out: &mut String, model: &Model<'_>, section: &Section<'_>) {
+    if let Some(t) = load::load_table(section) {
+        let _ = writeln!(out, "### Latency under load\n\n{}\n", load::LOAD_INTRO);
+        out.push_str(&table(&t));
+        out.push('\n');
+    }
+    if let Some(t) = load::p99_by_rate_table(section) {
+        out.push_str("### p99 latency against offered load\n\n");
+        out.push_str(&table(&t));
+        out.push('\n');
+    }
+    let capacities = load::capacities(section, model.p99_target_ns);
+    if !capacities.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Capacity\n\n{}\n",
+            load::capacity_intro(model.p99_target_ns)
+        );
+        out.push_str(&table(&load::capacity_table(&capacities)));
+        out.push('\n');
+    }
+}
+
 fn render(model: &Model<'_>) -> String {
     let mut out = String::from("# tapbench report\n\n");
     out.push_str(tables::HOW_TO_READ);
@@ -137,8 +163,21 @@ fn render(model: &Model<'_>) -> String {
         }
         out.push_str(&table(&tables::workload_table(section)));
         out.push('\n');
+        load_tables(&mut out, model, section);
         for v in section_views(model, section) {
             view(&mut out, &v);
+        }
+        for param in &section.swept {
+            if let Some(costs) = cost_table(section, param) {
+                let sweep = model.results.sweep.as_ref();
+                let _ = writeln!(
+                    out,
+                    "### Cost against {param} (swept)\n\n{}\n",
+                    cost_table_intro(param, sweep)
+                );
+                out.push_str(&table(&costs));
+                out.push('\n');
+            }
         }
         for (param, growth) in section_growth(section) {
             let _ = writeln!(out, "### Growth with {param}\n\n{}\n", how_to_read(&param));

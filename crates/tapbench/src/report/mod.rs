@@ -5,6 +5,7 @@ pub mod csv;
 pub mod format;
 pub mod growth;
 pub mod html;
+pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod summary;
@@ -27,7 +28,8 @@ pub fn renderers() -> Vec<Box<dyn model::Renderer>> {
     ]
 }
 
-/// Renders every report of `results` into `out_dir` (files written by [`crate::store`];
+/// Renders every report of `results` into `out_dir`, with the capacity tables' p99 target
+/// `p99_target_ms` when given (else the file's, see [`load::p99_target_ns`]) (files written by [`crate::store`];
 /// renderers only build strings) and returns the files written.
 ///
 /// # Errors
@@ -36,6 +38,7 @@ pub fn renderers() -> Vec<Box<dyn model::Renderer>> {
 pub fn write_reports(
     results: &ResultsFile,
     baseline: &str,
+    p99_target_ms: Option<f64>,
     out_dir: &Path,
 ) -> anyhow::Result<Vec<PathBuf>> {
     if tapbench_runtimes::find(baseline).is_none() {
@@ -48,7 +51,11 @@ pub fn write_reports(
                 .join(", ")
         );
     }
-    let model = model::build_model(results, baseline);
+    let results = model::with_threads_as_param(results);
+    let mut model = model::build_model(&results, baseline);
+    if let Some(ms) = p99_target_ms {
+        model.p99_target_ns = ms * 1e6;
+    }
     let mut written = Vec::new();
     for renderer in renderers() {
         let text = renderer.render(&model)?;

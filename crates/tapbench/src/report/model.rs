@@ -1,5 +1,6 @@
 //! What every report shows, built once from a results file, in the one order of cases.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -31,6 +32,9 @@ pub struct Model<'a> {
     pub sections: Vec<Section<'a>>,
     /// Cells that did not end `ok`, in file order.
     pub problems: Vec<&'a CellResult>,
+    /// The p99 latency under which a request-driven cell sustains its offered rate, in
+    /// nanoseconds (the capacity tables' criterion).
+    pub p99_target_ns: f64,
 }
 
 /// The cells of one workload.
@@ -48,6 +52,9 @@ pub struct Section<'a> {
     pub runtimes: Vec<&'a str>,
     /// The variants of the workload's measured cells, in catalogue order.
     pub variants: Vec<&'a str>,
+    /// The parameters the results file declares swept (`tapbench sweep`): its parameter,
+    /// and `threads` in a sweep of thread counts (see [`with_threads_as_param`]).
+    pub swept: Vec<String>,
 }
 
 /// One case (a variant with its parameters) and its cells on every runtime.
@@ -213,10 +220,25 @@ pub fn build_model<'a>(results: &'a ResultsFile, baseline: &str) -> Model<'a> {
             .or_default()
             .push(cell);
     }
+    let mut swept: Vec<String> = Vec::new();
+    if let Some(sweep) = &results.sweep {
+        swept.extend(sweep.param.clone());
+        if !sweep.threads.is_empty() {
+            swept.push(THREADS.to_string());
+        }
+    }
     let sections = by_workload
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|c| c.status == Status::Ok))
-        .map(|((_, workload), cells)| build_section(workload, &cells, &baseline_medians))
+        .map(|((_, workload), cells)| {
+            let mut section = build_section(workload, &cells, &baseline_medians);
+            section.swept = swept
+                .iter()
+                .filter(|p| section.rows.iter().any(|r| r.cell.params.get(p).is_some()))
+                .cloned()
+                .collect();
+            section
+        })
         .collect();
     let problems = results
         .cells
@@ -228,6 +250,7 @@ pub fn build_model<'a>(results: &'a ResultsFile, baseline: &str) -> Model<'a> {
         baseline: baseline.to_string(),
         sections,
         problems,
+        p99_target_ns: results.p99_target_ns(),
     }
 }
 
@@ -294,7 +317,65 @@ fn build_section<'a>(
         cases,
         runtimes,
         variants,
+        swept: Vec::new(),
     }
+}
+
+/// The name under which a sweep of thread counts shows the threads among the parameters.
+pub const THREADS: &str = "threads";
+
+/// The file a report renders: `results` itself, or, for a sweep of thread counts, a copy
+/// in which every cell's thread count is also a parameter (`threads=4`), so that cells of
+/// one case at two thread counts are two cases in every table, and the sweep charts and
+/// growth tables run along the threads as along any parameter. The file is not changed.
+pub fn with_threads_as_param(results: &ResultsFile) -> Cow<'_, ResultsFile> {
+    let swept = results
+        .sweep
+        .as_ref()
+        .is_some_and(|s| !s.threads.is_empty());
+    if !swept {
+        return Cow::Borrowed(results);
+    }
+    let mut view = results.clone();
+    for cell in &mut view.cells {
+        if cell.params.get(THREADS).is_none() {
+            cell.params
+                .0
+                .insert(THREADS.to_string(), ParamValue::Int(cell.threads as u64));
+        }
+    }
+    Cow::Owned(view)
+}
+
+/// The measured cells of `section` with a load (request-driven workloads).
+pub fn load_cells<'a>(section: &Section<'a>) -> Vec<&'a CellResult> {
+    section
+        .rows
+        .iter()
+        .map(|r| r.cell)
+        .filter(|c| c.load.is_some())
+        .collect()
+}
+
+/// The parameter that sets the offered rate of `section`'s load cells: the one whose value
+/// is the cell's offered rate in every one of them (`rate`). `None` without load cells.
+pub fn rate_param(section: &Section<'_>) -> Option<String> {
+    let cells = load_cells(section);
+    let first = cells.first()?;
+    let offered = |c: &CellResult| c.load.as_ref().map_or(f64::NAN, |l| l.offered_per_s);
+    first
+        .params
+        .0
+        .keys()
+        .find(|name| {
+            cells.iter().all(|c| {
+                c.params
+                    .get(name)
+                    .and_then(param_number)
+                    .is_some_and(|v| (v - offered(c)).abs() <= 1e-9 * v.abs().max(1.0))
+            })
+        })
+        .cloned()
 }
 
 #[cfg(test)]

@@ -51,7 +51,18 @@ pub fn environment(model: &Model<'_>) -> Vec<(String, String)> {
         ("logical CPUs".to_string(), env.logical_cpus.to_string()),
         (
             "threads (multi-threaded runtimes)".to_string(),
-            env.threads.to_string(),
+            match r.sweep.as_ref().filter(|s| !s.threads.is_empty()) {
+                Some(sweep) => format!(
+                    "swept: {}",
+                    sweep
+                        .threads
+                        .iter()
+                        .map(usize::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => env.threads.to_string(),
+            },
         ),
         ("rustc".to_string(), env.rustc.clone()),
         ("runtime crates".to_string(), crates.join(", ")),
@@ -60,6 +71,9 @@ pub fn environment(model: &Model<'_>) -> Vec<(String, String)> {
             model.baseline.clone(),
         ),
     ];
+    if let Some(sweep) = &r.sweep {
+        lines.push(("sweep (tapbench sweep)".to_string(), sweep.describe()));
+    }
     if let Some(injected) = &r.injected {
         lines.push((
             "INJECTED REGRESSION (calibration run)".to_string(),

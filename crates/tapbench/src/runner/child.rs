@@ -11,7 +11,7 @@ use tapbench_measure::Measurement;
 
 use super::protocol::{CellRequest, PANIC_MARK, READY_LINE};
 use crate::launches::{latency_ns, throughput, time_per_op};
-use crate::results::{CellResult, Status};
+use crate::results::{CellResult, LoadResult, Status};
 
 /// Runs `request` in this process and describes the outcome as a cell result.
 pub fn execute(request: &CellRequest) -> CellResult {
@@ -54,6 +54,17 @@ fn measured(request: &CellRequest, m: &Measurement) -> CellResult {
         // Kept whole, so that the parent can merge the launches' latencies.
         result.latency_histogram = recorder.encode().ok();
     }
+    result.load = m.load.map(|load| LoadResult {
+        open_loop: load.open_loop,
+        offered_per_s: load.offered_per_s,
+        achieved_per_s: load.achieved_per_s(),
+        requests: load.requests,
+        answered: load.answered,
+        timed_out: load.timed_out,
+        intervals: load.intervals,
+        started_span_ns: load.started_span_ns,
+        launch_p99_ns: result.latency_ns.iter().map(|l| l.p99).collect(),
+    });
     result.verified = m.batches_checked > 0;
     result
 }

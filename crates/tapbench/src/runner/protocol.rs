@@ -108,6 +108,7 @@ impl CellRequest {
             marginal_allocs_per_op: None,
             latency_ns: None,
             latency_histogram: None,
+            load: None,
             verified: false,
             wall_s: 0.0,
         }

@@ -13,7 +13,9 @@ use super::style::{
     ensure_font, fit, runtime_color, variant_look, wrap, F_HEAD, F_LABEL, INK, PAD, WIDTH,
 };
 use crate::report::format::{format_count, format_duration_ns};
-use crate::report::growth::{growth_of, others_text, sweep_lines, sweep_params, Growth};
+use crate::report::growth::{
+    growth_of, others_text, sweep_lines, sweep_params, Growth, SweepLines,
+};
 use crate::report::model::{compare_params, Section};
 use crate::results::CellResult;
 
@@ -42,135 +44,20 @@ pub fn sweep_charts(section: &Section<'_>) -> Result<Vec<SweepChart>> {
     // Layout measures text: the font must be there before the first measurement.
     ensure_font()?;
     let mut out = Vec::new();
-    let variants = &section.variants;
-    let runtimes: Vec<&str> = section
-        .runtimes
-        .iter()
-        .copied()
-        .filter(|rt| section.rows.iter().any(|r| r.cell.runtime == *rt))
-        .collect();
     for (param, log_x) in sweep_params(section) {
         let sweep = sweep_lines(section, &param);
-        let (cells, constants, lines) = (sweep.cells, sweep.constants, sweep.lines);
-        if lines.is_empty() {
+        if sweep.lines.is_empty() {
             continue;
         }
-        let others_of = |c: &CellResult| others_text(&c.params, &param, &constants);
-        // Panels by the other parameters, or by variant when that is one crowded panel.
-        let line_others: HashSet<&str> = lines.iter().map(|(k, _)| k.2.as_str()).collect();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut panel_cells: Vec<(String, &CellResult)> = Vec::new();
-        for c in &cells {
-            let others = others_of(c);
-            if line_others.contains(others.as_str()) && seen.insert(others.clone()) {
-                panel_cells.push((others, c));
-            }
-        }
-        panel_cells.sort_by(|(_, a), (_, b)| {
-            compare_params(section.spec, &a.params, &b.params, &|k| k == param)
-        });
-        let panel_keys: Vec<String> = panel_cells.into_iter().map(|(o, _)| o).collect();
-        let by_variant = panel_keys.len() == 1 && lines.len() > 8;
-        let panel_of = |(_, variant, others): &(&str, &str, String)| {
-            if by_variant {
-                (*variant).to_string()
-            } else {
-                others.clone()
-            }
-        };
-        let panel_names: Vec<String> = if by_variant {
-            variants
-                .iter()
-                .filter(|v| lines.iter().any(|(k, _)| k.1 == **v))
-                .map(|v| v.to_string())
-                .collect()
-        } else {
-            panel_keys
-        };
-        let xs: Vec<f64> = lines
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(x, _)| *x))
-            .collect();
-        let ys: Vec<f64> = lines
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-            .collect();
-        let x_axis = Axis::at_values(&xs, log_x, |v| format_count(v, true));
-        let y_axis = Axis::log(&ys, format_duration_ns);
-        let columns = match panel_names.len() {
-            0 | 1 => 1,
-            2 | 4 => 2,
-            _ => 3,
-        };
-        let panel_w = (WIDTH - 2 * PAD - (columns as i32 - 1) * 28) / columns as i32;
-        let panels: Vec<LinePanel> = panel_names
-            .iter()
-            .map(|name| {
-                let series = lines
-                    .iter()
-                    .filter(|(k, _)| panel_of(k) == *name)
-                    .map(|((rt, variant, _), points)| {
-                        let index = variants.iter().position(|v| v == variant).unwrap_or(0);
-                        Series {
-                            color: runtime_color(rt),
-                            look: variant_look(index),
-                            points: points
-                                .iter()
-                                .map(|(x, y)| (if log_x { x.log10() } else { *x }, *y))
-                                .collect(),
-                        }
-                    })
-                    .collect();
-                let (title, subtitle) = if by_variant {
-                    (name.clone(), Vec::new())
-                } else if name.is_empty() {
-                    ("all cases".to_string(), Vec::new())
-                } else {
-                    let pieces: Vec<String> = name.split(", ").map(str::to_string).collect();
-                    (
-                        fit(F_HEAD, &pieces[0], panel_w),
-                        wrap(F_LABEL, &pieces[1..], panel_w),
-                    )
-                };
-                LinePanel {
-                    title,
-                    subtitle,
-                    series,
-                }
-            })
-            .collect();
-        let mut legend = runtime_legend(&runtimes);
-        let line_variants: Vec<&str> = variants
-            .iter()
-            .copied()
-            .filter(|v| lines.iter().any(|(k, _)| k.1 == *v))
-            .collect();
-        for v in &line_variants {
-            let index = variants.iter().position(|x| x == v).unwrap_or(0);
-            legend.push((Swatch::Line(INK, variant_look(index)), (*v).to_string()));
-        }
-        let scale_note = if log_x { "log-log" } else { "log time" };
-        let mut caption = format!(
-            "{}: median time per operation against {param} ({scale_note})",
-            section.workload
-        );
-        let fixed = constants_text(&constants);
-        if !fixed.is_empty() {
-            caption.push_str(&format!(", {fixed}"));
-        }
-        let x_title = if log_x {
-            format!("{param} (log scale)")
-        } else {
-            param.clone()
-        };
-        let axes = PanelAxes {
-            x: &x_axis,
-            y: &y_axis,
-            x_title: &x_title,
-            y_title: "time per op (log)",
-        };
-        let panel_h = if columns == 1 { 320 } else { 270 };
-        let chart = panel_grid(&caption, &legend, &panels, columns, panel_h, &axes)?;
+        let chart = draw_sweep(
+            section,
+            &param,
+            log_x,
+            &sweep,
+            "median time per operation",
+            "time per op (log)",
+        )?;
+        let lines = sweep.lines;
         let growth = if log_x { growth_of(&lines) } else { Vec::new() };
         out.push(SweepChart {
             param,
@@ -180,6 +67,148 @@ pub fn sweep_charts(section: &Section<'_>) -> Result<Vec<SweepChart>> {
         });
     }
     Ok(out)
+}
+
+/// Draws the lines of `sweep` along `param` (log axis when `log_x`): one panel per
+/// combination of the other parameters (per variant when that leaves one crowded panel),
+/// one line per runtime x variant, `what` (the metric, in the caption) on a shared log axis
+/// titled `y_title`.
+///
+/// # Errors
+///
+/// A chart that could not be drawn.
+pub(super) fn draw_sweep(
+    section: &Section<'_>,
+    param: &str,
+    log_x: bool,
+    sweep: &SweepLines<'_>,
+    what: &str,
+    y_title: &str,
+) -> Result<Chart> {
+    let variants = &section.variants;
+    let runtimes: Vec<&str> = section
+        .runtimes
+        .iter()
+        .copied()
+        .filter(|rt| section.rows.iter().any(|r| r.cell.runtime == *rt))
+        .collect();
+    let (cells, constants, lines) = (&sweep.cells, &sweep.constants, &sweep.lines);
+    let others_of = |c: &CellResult| others_text(&c.params, param, constants);
+    // Panels by the other parameters, or by variant when that is one crowded panel.
+    let line_others: HashSet<&str> = lines.iter().map(|(k, _)| k.2.as_str()).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut panel_cells: Vec<(String, &CellResult)> = Vec::new();
+    for c in cells {
+        let others = others_of(c);
+        if line_others.contains(others.as_str()) && seen.insert(others.clone()) {
+            panel_cells.push((others, c));
+        }
+    }
+    panel_cells.sort_by(|(_, a), (_, b)| {
+        compare_params(section.spec, &a.params, &b.params, &|k| k == param)
+    });
+    let panel_keys: Vec<String> = panel_cells.into_iter().map(|(o, _)| o).collect();
+    let by_variant = panel_keys.len() == 1 && lines.len() > 8;
+    let panel_of = |(_, variant, others): &(&str, &str, String)| {
+        if by_variant {
+            (*variant).to_string()
+        } else {
+            others.clone()
+        }
+    };
+    let panel_names: Vec<String> = if by_variant {
+        variants
+            .iter()
+            .filter(|v| lines.iter().any(|(k, _)| k.1 == **v))
+            .map(|v| v.to_string())
+            .collect()
+    } else {
+        panel_keys
+    };
+    let xs: Vec<f64> = lines
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(x, _)| *x))
+        .collect();
+    let ys: Vec<f64> = lines
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
+        .collect();
+    let x_axis = Axis::at_values(&xs, log_x, |v| format_count(v, true));
+    let y_axis = Axis::log(&ys, format_duration_ns);
+    let columns = match panel_names.len() {
+        0 | 1 => 1,
+        2 | 4 => 2,
+        _ => 3,
+    };
+    let panel_w = (WIDTH - 2 * PAD - (columns as i32 - 1) * 28) / columns as i32;
+    let panels: Vec<LinePanel> = panel_names
+        .iter()
+        .map(|name| {
+            let series = lines
+                .iter()
+                .filter(|(k, _)| panel_of(k) == *name)
+                .map(|((rt, variant, _), points)| {
+                    let index = variants.iter().position(|v| v == variant).unwrap_or(0);
+                    Series {
+                        color: runtime_color(rt),
+                        look: variant_look(index),
+                        points: points
+                            .iter()
+                            .map(|(x, y)| (if log_x { x.log10() } else { *x }, *y))
+                            .collect(),
+                    }
+                })
+                .collect();
+            let (title, subtitle) = if by_variant {
+                (name.clone(), Vec::new())
+            } else if name.is_empty() {
+                ("all cases".to_string(), Vec::new())
+            } else {
+                let pieces: Vec<String> = name.split(", ").map(str::to_string).collect();
+                (
+                    fit(F_HEAD, &pieces[0], panel_w),
+                    wrap(F_LABEL, &pieces[1..], panel_w),
+                )
+            };
+            LinePanel {
+                title,
+                subtitle,
+                series,
+            }
+        })
+        .collect();
+    let mut legend = runtime_legend(&runtimes);
+    let line_variants: Vec<&str> = variants
+        .iter()
+        .copied()
+        .filter(|v| lines.iter().any(|(k, _)| k.1 == *v))
+        .collect();
+    for v in &line_variants {
+        let index = variants.iter().position(|x| x == v).unwrap_or(0);
+        legend.push((Swatch::Line(INK, variant_look(index)), (*v).to_string()));
+    }
+    let scale_note = if log_x { "log-log" } else { "log time" };
+    let mut caption = format!(
+        "{}: {what} against {param} ({scale_note})",
+        section.workload
+    );
+    let fixed = constants_text(constants);
+    if !fixed.is_empty() {
+        caption.push_str(&format!(", {fixed}"));
+    }
+    let x_title = if log_x {
+        format!("{param} (log scale)")
+    } else {
+        param.to_string()
+    };
+    let axes = PanelAxes {
+        x: &x_axis,
+        y: &y_axis,
+        x_title: &x_title,
+        y_title,
+    };
+    let panel_h = if columns == 1 { 320 } else { 270 };
+    panel_grid(&caption, &legend, &panels, columns, panel_h, &axes)
 }
 
 #[cfg(test)]
