@@ -9,7 +9,7 @@ use tapbench_core::{ParamValue, Params, View};
 
 use super::charts::labels::{constant_params, param_pieces};
 use super::format::{format_count, format_duration_ns};
-use super::model::{param_number, rate_param, Section};
+use super::model::{param_number, rate_param, runtime_label, Section};
 use super::tables::Table;
 use crate::results::CellResult;
 
@@ -275,6 +275,23 @@ pub fn cost_table(section: &Section<'_>, param: &str) -> Option<Table> {
     if sweep.lines.iter().all(|(_, points)| points.len() < 2) {
         return None;
     }
+    let size = sweep
+        .lines
+        .iter()
+        .flat_map(|(_, points)| points.iter())
+        .all(|(x, _)| *x > 0.0 && x.fract() == 0.0);
+    Some(line_table(
+        &sweep,
+        |x| format!("{param} = {}", format_count(x, true)),
+        size,
+    ))
+}
+
+/// The table of a sweep's lines: one row per runtime, variant and the other parameters,
+/// one column per value of the swept parameter (headed by `header`), the metric as a
+/// duration in each cell (`-` where the line has no point); with `exponent`, a last column
+/// "k fitted" with the line's growth exponent.
+pub fn line_table(sweep: &SweepLines<'_>, header: impl Fn(f64) -> String, exponent: bool) -> Table {
     let mut xs: Vec<f64> = sweep
         .lines
         .iter()
@@ -282,19 +299,15 @@ pub fn cost_table(section: &Section<'_>, param: &str) -> Option<Table> {
         .collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
-    let size = xs.iter().all(|x| *x > 0.0 && x.fract() == 0.0);
     let mut headers = vec![
         "runtime".to_string(),
         "variant".to_string(),
         "other params".to_string(),
     ];
-    headers.extend(
-        xs.iter()
-            .map(|x| format!("{param} = {}", format_count(*x, true))),
-    );
+    headers.extend(xs.iter().map(|x| header(*x)));
     let mut numeric = vec![false, false, false];
     numeric.extend(xs.iter().map(|_| true));
-    if size {
+    if exponent {
         headers.push("k fitted".to_string());
         numeric.push(true);
     }
@@ -302,14 +315,14 @@ pub fn cost_table(section: &Section<'_>, param: &str) -> Option<Table> {
         .lines
         .iter()
         .map(|((rt, variant, others), points)| {
-            let mut row = vec![rt.to_string(), variant.to_string(), others.clone()];
+            let mut row = vec![runtime_label(rt), variant.to_string(), others.clone()];
             row.extend(xs.iter().map(|x| {
                 points
                     .iter()
                     .find(|(px, _)| px == x)
                     .map_or_else(|| "-".to_string(), |(_, ns)| format_duration_ns(*ns, false))
             }));
-            if size {
+            if exponent {
                 let growth = growth_of(&[((*rt, *variant, others.clone()), points.clone())]);
                 row.push(
                     growth
@@ -320,11 +333,11 @@ pub fn cost_table(section: &Section<'_>, param: &str) -> Option<Table> {
             row
         })
         .collect();
-    Some(Table {
+    Table {
         headers,
         numeric,
         rows,
-    })
+    }
 }
 
 /// What the cost table of a declared sweep shows, in one sentence.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::charts::labels::constant_params;
 use super::format::{format_duration_ns, format_params, format_rate};
-use super::growth::{lines_along, others_text};
+use super::growth::{line_table, lines_along, others_text};
 use super::model::{load_cells, rate_param, Section};
 use super::tables::Table;
 use tapbench_core::Params;
@@ -266,44 +266,11 @@ pub fn p99_by_rate_table(section: &Section<'_>) -> Option<Table> {
     if sweep.lines.is_empty() {
         return None;
     }
-    let mut rates: Vec<f64> = sweep
-        .lines
-        .iter()
-        .flat_map(|(_, points)| points.iter().map(|(x, _)| *x))
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    rates.dedup();
-    let mut headers = vec![
-        "runtime".to_string(),
-        "variant".to_string(),
-        "other params".to_string(),
-    ];
-    headers.extend(rates.iter().map(|r| format!("{} /s", format_rate(*r))));
-    let mut numeric = vec![false, false, false];
-    numeric.extend(rates.iter().map(|_| true));
-    let rows = sweep
-        .lines
-        .iter()
-        .map(|((rt, variant, others), points)| {
-            let mut row = vec![
-                crate::report::model::runtime_label(rt),
-                variant.to_string(),
-                others.clone(),
-            ];
-            row.extend(rates.iter().map(|r| {
-                points
-                    .iter()
-                    .find(|(x, _)| x == r)
-                    .map_or_else(|| "-".to_string(), |(_, ns)| format_duration_ns(*ns, false))
-            }));
-            row
-        })
-        .collect();
-    Some(Table {
-        headers,
-        numeric,
-        rows,
-    })
+    Some(line_table(
+        &sweep,
+        |r| format!("{} /s", format_rate(r)),
+        false,
+    ))
 }
 
 /// Why a line's capacity ends where it does, and which lower rates it missed.
