@@ -63,30 +63,18 @@ pub enum ListFormat {
     Json,
 }
 
-/// Arguments of `run`.
+/// The flags `run` and `sweep` share: which cells of the matrix, sampled how.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub struct MatrixArgs {
     /// Sampling profile [default: quick, or the profile of the file given to --resume].
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
     /// Runtime configurations to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub runtime: Vec<String>,
-    /// Workloads to run, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',')]
-    pub workload: Vec<String>,
     /// Variants to run, comma-separated (default: all).
     #[arg(long, value_delimiter = ',')]
     pub variant: Vec<String>,
-    /// Override a parameter, `name=value` (repeatable), for example `--param n=1000`.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Worker threads for multi-threaded runtimes (default: logical CPUs).
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub threads: Option<u16>,
-    /// Results file (default: results/<profile>-<UTC time>.json).
-    #[arg(long, conflicts_with = "resume")]
-    pub out: Option<PathBuf>,
     /// Processes per cell (help generated from the profiles: `plan::launches_help`).
     #[arg(
         long,
@@ -95,22 +83,6 @@ pub struct RunArgs {
         long_help = None
     )]
     pub launches: Option<u16>,
-    /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
-    /// to prove what a gate detects).
-    /// Fractions are kept (0.2 adds 1 us to a batch of 5,000 operations).
-    #[arg(long, value_name = "NS", default_value_t = 0.0, value_parser = parse_delay)]
-    pub inject_delay_ns: f64,
-    /// Calibration: make this many extra heap allocations per measured operation.
-    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
-    pub inject_allocs: u64,
-    /// Do not render the report next to the results file.
-    #[arg(long)]
-    pub no_report: bool,
-    /// Complete an interrupted run: measure only the selected cells missing from FILE, and
-    /// the launches its cells still lack, and add them to it (same profile, threads and
-    /// launches as the file).
-    #[arg(long, value_name = "FILE")]
-    pub resume: Option<PathBuf>,
     /// Time budget of one launch (help generated from the profiles:
     /// `plan::cell_timeout_help`).
     #[arg(
@@ -121,6 +93,42 @@ pub struct RunArgs {
         long_help = None
     )]
     pub cell_timeout: Option<u64>,
+    /// Do not render the report next to the results file.
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// What to run and how: profile, runtimes, variants, launches, budget, report.
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    /// Workloads to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub workload: Vec<String>,
+    /// Override a parameter, `name=value` (repeatable), for example `--param n=1000`.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Worker threads for multi-threaded runtimes (default: logical CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Results file (default: results/<profile>-<UTC time>.json).
+    #[arg(long, conflicts_with = "resume")]
+    pub out: Option<PathBuf>,
+    /// Calibration: busy-spin this many nanoseconds per measured operation (a known slowdown,
+    /// to prove what a gate detects).
+    /// Fractions are kept (0.2 adds 1 us to a batch of 5,000 operations).
+    #[arg(long, value_name = "NS", default_value_t = 0.0, value_parser = parse_delay)]
+    pub inject_delay_ns: f64,
+    /// Calibration: make this many extra heap allocations per measured operation.
+    #[arg(long, value_name = "K", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub inject_allocs: u64,
+    /// Complete an interrupted run: measure only the selected cells missing from FILE, and
+    /// the launches its cells still lack, and add them to it (same profile, threads and
+    /// launches as the file).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
 }
 
 /// Arguments of `sweep`.
@@ -130,18 +138,12 @@ pub struct RunArgs {
   tapbench sweep --workload when_all --variant spawn_join --param n=1000 --threads 1,2,4 \\
       --runtime tokio-mt,smol-mt,tokio-ct")]
 pub struct SweepArgs {
-    /// Sampling profile [default: quick, or the profile of the file given to --resume].
-    #[arg(long, value_enum)]
-    pub profile: Option<Profile>,
-    /// Runtime configurations to run, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',')]
-    pub runtime: Vec<String>,
+    /// What to run and how: profile, runtimes, variants, launches, budget, report.
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
     /// Workloads to sweep, comma-separated (required; each must have the swept parameter).
     #[arg(long, value_delimiter = ',')]
     pub workload: Vec<String>,
-    /// Variants to run, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',')]
-    pub variant: Vec<String>,
     /// A parameter, `name=value` (repeatable). Exactly one may list several values,
     /// `name=v1,v2,...`: the swept parameter, checked against its range or choices like any
     /// value; the others are fixed as in `run`.
@@ -154,30 +156,9 @@ pub struct SweepArgs {
     /// Results file (default: results/sweep-<parameter>-<UTC time>.json).
     #[arg(long, conflicts_with = "resume")]
     pub out: Option<PathBuf>,
-    /// Processes per cell (help generated from the profiles: `plan::launches_help`).
-    #[arg(
-        long,
-        value_parser = clap::value_parser!(u16).range(1..=100),
-        help = crate::plan::launches_help(),
-        long_help = None
-    )]
-    pub launches: Option<u16>,
-    /// Do not render the report next to the results file.
-    #[arg(long)]
-    pub no_report: bool,
     /// Complete an interrupted sweep: the same flags, and the file it was writing.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
-    /// Time budget of one launch (help generated from the profiles:
-    /// `plan::cell_timeout_help`).
-    #[arg(
-        long,
-        value_name = "SECS",
-        value_parser = clap::value_parser!(u64).range(1..=86_400),
-        help = crate::plan::cell_timeout_help(),
-        long_help = None
-    )]
-    pub cell_timeout: Option<u64>,
     /// The p99 latency, in milliseconds, under which a request-driven workload (`service`)
     /// sustains an offered rate: the criterion of the capacity table of a sweep of `rate`
     /// [default: 10].

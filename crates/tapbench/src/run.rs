@@ -70,7 +70,7 @@ pub fn run_planned(
             );
         }
     }
-    let profile = match (&resumed, args.profile) {
+    let profile = match (&resumed, args.matrix.profile) {
         (Some(file), given) => {
             let profile = Profile::from_name(&file.profile).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -99,7 +99,7 @@ pub fn run_planned(
         (Some(file), _) => file.env.threads,
         (None, given) => given.unwrap_or_else(env::logical_cpus),
     };
-    let launches = match (&resumed, args.launches.map(usize::from)) {
+    let launches = match (&resumed, args.matrix.launches.map(usize::from)) {
         (Some(file), Some(given)) if given != file.launches => bail!(
             "conflicting flags: --launches {given} but the file to resume was measured with {}",
             file.launches
@@ -112,9 +112,9 @@ pub fn run_planned(
         budget: profile.launch_budget(),
     };
     let selection = Selection {
-        runtimes: args.runtime,
+        runtimes: args.matrix.runtime,
         workloads: args.workload,
-        variants: args.variant,
+        variants: args.matrix.variant,
         params: args.params,
         threads,
         memory_limit: env::available_memory_bytes(),
@@ -176,6 +176,7 @@ pub fn run_planned(
         ..profile.sampling()
     };
     let timeout = args
+        .matrix
         .cell_timeout
         .map(Duration::from_secs)
         .unwrap_or_else(|| profile.cell_timeout());
@@ -193,7 +194,7 @@ pub fn run_planned(
         count(Status::Timeout),
         path.display()
     ));
-    if !args.no_report && !results.cells.is_empty() {
+    if !args.matrix.no_report && !results.cells.is_empty() {
         let dir = crate::report::default_dir(&path);
         let written =
             crate::report::write_reports(&results, crate::report::DEFAULT_BASELINE, None, &dir)?;

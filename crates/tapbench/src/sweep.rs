@@ -252,19 +252,14 @@ pub fn sweep(args: SweepArgs) -> Result<RunSummary> {
     // The file's `env.threads`: the one count, or the largest of a sweep of them.
     let threads = args.threads.iter().copied().max();
     let run_args = RunArgs {
-        profile: args.profile,
-        runtime: args.runtime,
+        matrix: args.matrix,
         workload: args.workload,
-        variant: args.variant,
         params: plan.fixed.clone(),
         threads,
         out: args.out,
-        launches: args.launches,
         inject_delay_ns: 0.0,
         inject_allocs: 0,
-        no_report: args.no_report,
         resume: args.resume,
-        cell_timeout: args.cell_timeout,
     };
     let record = Sweep {
         p99_target_ms: args.p99_target_ms,
